@@ -1,0 +1,461 @@
+"""Command line: thin click commands over plain functions.
+
+Heavy imports (boto3, c7n, moto, jinja2) happen inside the commands that need them, so
+``--help`` and ``gate`` start fast. Exit codes: 0 success / nothing failed at or above
+``--fail-on``; 1 findings failed (or a deployment failed); 2 usage, input or credential error.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+SEVERITY_CHOICE = click.Choice(["info", "low", "medium", "high", "critical"], case_sensitive=False)
+DEFAULT_CONFIG = "secure-mlops.yaml"
+
+
+class Exit2(click.ClickException):
+    """A usage/input/credential error: one message, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:  # noqa: ARG002 - click API
+        from . import console
+
+        console.error(self.format_message())
+
+
+def handle_user_errors(fn):
+    """Turn the project's input errors into one clear message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import UserError
+        from .findings import FindingsFileError
+        from .target import TargetError
+
+        try:
+            return fn(*args, **kwargs)
+        except (UserError, TargetError, FindingsFileError) as exc:
+            raise Exit2(str(exc)) from None
+        except Exception as exc:  # emulator start failures are input/environment errors too
+            from .provision.emulator.server import EmulatorError
+
+            if isinstance(exc, EmulatorError):
+                raise Exit2(str(exc)) from None
+            raise
+
+    return wrapper
+
+
+def target_options(fn):
+    """--local / --region / --profile: where a command acts (see README "Targets")."""
+    fn = click.option("--profile", envvar="AWS_PROFILE", default=None, show_envvar=True,
+                      help="AWS profile to use.")(fn)
+    fn = click.option("--region", default=None,
+                      help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION, or the profile's).")(fn)
+    fn = click.option("--local", is_flag=True,
+                      help="Act on the embedded emulator (started if needed) instead of AWS.")(fn)
+    return fn
+
+
+def resolve_target(local: bool, region: str | None, profile: str | None):
+    """Build the session for a command and print where it acts, before any other call."""
+    from . import console
+    from .target import resolve
+
+    target = resolve(local=local, region=region, profile=profile, announce=console.announce)
+    console.print_target(target)
+    return target
+
+
+def config_option(required: bool = True):
+    return click.option(
+        "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_CONFIG, show_default=True,
+        help="Environment configuration file (create one with `secure-mlops init`).",
+    )
+
+
+def write_output(text: str, output: Path | None) -> None:
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        from . import console
+
+        console.announce(f"Wrote {output}")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="secure-mlops")
+def main() -> None:
+    """Build a secure Amazon SageMaker environment and keep it secure.
+
+    \b
+    The main flow:
+      secure-mlops init                 write an example configuration (secure-mlops.yaml)
+      secure-mlops provision            gate, deploy and verify the environment
+      secure-mlops audit -o audit.json  evaluate the detective controls on live resources
+      secure-mlops report audit.json    answer the thirteen security questions
+
+    Without AWS credentials, or with --local, commands act on the embedded AWS emulator
+    (a moto server on 127.0.0.1). `secure-mlops demo` runs the whole flow there.
+    """
+
+
+# ------------------------------------------------------------------------------ configuration
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_CONFIG)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@handle_user_errors
+def init(path: Path, force: bool) -> None:
+    """Write a commented example configuration to PATH (default: secure-mlops.yaml).
+
+    Edit it, check it with `secure-mlops validate`, then run `secure-mlops provision`.
+    """
+    from .provision.config import example_config
+
+    if path.exists() and not force:
+        raise Exit2(f"{path} exists; pass --force to overwrite it")
+    path.write_text(example_config())
+    from . import console
+
+    console.announce(f"Wrote {path}. Next: `secure-mlops validate -c {path}`, then `secure-mlops provision -c {path}`.")
+
+
+@main.command()
+@config_option()
+@handle_user_errors
+def validate(config_path: Path) -> None:
+    """Check a configuration file (schema and semantic checks) without touching AWS.
+
+    Every error names the file, the field and the fix; exit code 2 when there is one.
+    """
+    from . import console
+    from .provision.config import load_config
+
+    cfg = load_config(config_path)
+    console.announce(f"{config_path}: valid (environment {cfg.name!r}, team {cfg.team!r}, stage {cfg.stage!r}).")
+
+
+# ------------------------------------------------------------------------------ provisioning
+@main.command()
+@config_option()
+@target_options
+@click.option("--plan", is_flag=True, help="Show the change sets without executing them.")
+@click.option("--allow-gate-failures", "gate_override", metavar="REASON", default=None,
+              help="Deploy even if the template gate finds failures; REASON is printed and recorded.")
+@handle_user_errors
+def provision(config_path: Path, local: bool, region: str | None, profile: str | None, plan: bool,
+              gate_override: str | None) -> None:
+    """Gate, deploy (core, then env) and verify the environment described by the configuration.
+
+    \b
+    Stacks are created or updated through change sets, in dependency order; stack events
+    are shown as they arrive. A second run with the same configuration changes nothing
+    and says so. After deployment every resource is read back and compared with the
+    template (`secure-mlops verify` runs the same check later).
+    """
+    from .provision.config import load_config
+    from .provision.deployer import provision_environment
+
+    cfg = load_config(config_path)
+    target = resolve_target(local, region or cfg.region, profile)
+    ok = provision_environment(cfg, target, plan=plan, gate_override=gate_override)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@config_option()
+@target_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@handle_user_errors
+def destroy(config_path: Path, local: bool, region: str | None, profile: str | None, yes: bool) -> None:
+    """Remove the environment's stacks in reverse order (env, then core).
+
+    Data is never deleted: buckets that still hold objects, KMS keys, Studio's EFS home
+    directories and roles with a Retain policy are kept and listed, with the commands
+    that remove them.
+    """
+    from .provision.config import load_config
+    from .provision.deployer import destroy_environment
+
+    cfg = load_config(config_path)
+    target = resolve_target(local, region or cfg.region, profile)
+    if not yes:
+        click.confirm(f"Delete the stacks of environment {cfg.name!r} in {target.describe()}?", abort=True, err=True)
+    ok = destroy_environment(cfg, target)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@config_option()
+@target_options
+@handle_user_errors
+def verify(config_path: Path, local: bool, region: str | None, profile: str | None) -> None:
+    """Read every deployed resource back and compare it with the templates.
+
+    Fails (exit 1) naming the stack, logical id, property, declared and actual values of
+    every difference, missing resource or blank physical id.
+    """
+    from .provision.config import load_config
+    from .provision.verify import verify_environment
+
+    cfg = load_config(config_path)
+    target = resolve_target(local, region or cfg.region, profile)
+    ok = verify_environment(cfg, target)
+    sys.exit(0 if ok else 1)
+
+
+# ------------------------------------------------------------------------------ the emulator
+@main.group()
+def local() -> None:
+    """Manage the embedded AWS emulator (a moto server on 127.0.0.1 with this tool's extensions).
+
+    \b
+    Point any AWS tool at it:  eval "$(secure-mlops local env)"
+    State lives as long as the server runs.
+    """
+
+
+@local.command("up")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: a free one).")
+@handle_user_errors
+def local_up(port: int | None) -> None:
+    """Start the emulator (or report the running one) and print its endpoint."""
+    from .provision.emulator import server
+
+    emu, started = server.start(port=port)
+    click.echo(emu.endpoint)
+    from . import console
+
+    console.announce(("Started" if started else "Already running:") +
+                     f" embedded emulator (moto {emu.moto_version}, pid {emu.pid}) at {emu.endpoint}")
+
+
+@local.command("status")
+def local_status() -> None:
+    """Say whether the emulator runs, and where. Exit 1 when it does not run."""
+    from .provision.emulator import server
+
+    emu = server.current()
+    if emu is None:
+        click.echo("not running (start it with `secure-mlops local up`)")
+        sys.exit(1)
+    click.echo(f"running at {emu.endpoint} (moto {emu.moto_version}, pid {emu.pid}, log {emu.log_file})")
+
+
+@local.command("env")
+@click.option("--region", default=None, help="Region to export (default: us-east-1).")
+@handle_user_errors
+def local_env(region: str | None) -> None:
+    """Print `export` lines that point AWS tools at the emulator (starts it if needed).
+
+    Use: eval "$(secure-mlops local env)"
+    """
+    from .provision.emulator import server
+
+    emu, _ = server.start()
+    for key, value in emu.env(region).items():
+        click.echo(f"export {key}={value}")
+
+
+@local.command("reset")
+@handle_user_errors
+def local_reset() -> None:
+    """Clear all state of the running emulator."""
+    from .provision.emulator import server
+
+    emu = server.current()
+    if emu is None:
+        raise Exit2("the emulator is not running; start it with `secure-mlops local up`")
+    emu.reset()
+    click.echo(f"reset {emu.endpoint}")
+
+
+@local.command("down")
+def local_down() -> None:
+    """Stop the emulator (its state is lost)."""
+    from .provision.emulator import server
+
+    emu = server.stop()
+    click.echo(f"stopped {emu.endpoint}" if emu else "not running")
+
+
+# ------------------------------------------------------------------------------ controls
+@main.group()
+def controls() -> None:
+    """Browse the control catalogue (preventive, detective and responsive controls)."""
+
+
+@controls.command("list")
+@click.option("--mode", type=click.Choice(["preventive", "detective", "responsive"]), default=None,
+              help="Only controls enforced this way.")
+@click.option("--question", default=None, metavar="ID", help="Only controls answering this question (e.g. NET-2).")
+@click.option("--severity", type=SEVERITY_CHOICE, default=None, help="Only controls at or above this severity.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@handle_user_errors
+def controls_list(mode, question, severity, fmt) -> None:
+    """List controls, optionally filtered by mode, question and minimum severity."""
+    import json
+
+    from .controls import load_catalog
+
+    catalog = load_catalog()
+    if question and question not in catalog.questions:
+        raise Exit2(f"unknown question id {question!r}; known: {', '.join(catalog.questions)}")
+    selected = catalog.filter(mode=mode, question=question, severity=severity)
+    if fmt == "json":
+        write_output(json.dumps([c.to_dict() for c in selected], indent=2) + "\n", None)
+        return
+    from rich.table import Table
+
+    from . import console
+
+    table = Table(title=f"{len(selected)} controls", show_lines=False)
+    for col in ("id", "severity", "modes", "questions", "title"):
+        table.add_column(col)
+    for c in selected:
+        table.add_row(c.id, c.severity, ",".join(m[0].upper() for m in c.modes), ",".join(c.questions), c.title)
+    console.out().print(table)
+    console.err().print("modes: P preventive, D detective, R responsive")
+
+
+@controls.command("show")
+@click.argument("control_id")
+@handle_user_errors
+def controls_show(control_id: str) -> None:
+    """Show one control: what it requires, how it is enforced, how to fix a failure."""
+    import yaml
+
+    from .controls import load_catalog
+
+    catalog = load_catalog()
+    try:
+        control = catalog.get(control_id.upper())
+    except KeyError as exc:
+        raise Exit2(str(exc.args[0])) from None
+    data = control.to_dict()
+    data["implementations"] = {
+        "guard_rule": str(control.guard_rule_path.relative_to(control.guard_rule_path.parents[2]))
+        if control.guard_rule_path.exists() else None,
+        "custodian_policy": str(control.policy_path.name) if control.policy_path.exists() else None,
+    }
+    click.echo(yaml.safe_dump(data, sort_keys=False, width=100).rstrip())
+
+
+# ------------------------------------------------------------------------------ gate
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif", "junit"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of stdout.")
+@click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
+              help="Exit 1 when a finding at or above this severity fails.")
+@click.option("--show-passed", is_flag=True, help="Table format: list passing checks too.")
+@handle_user_errors
+def gate(paths, fmt, output, fail_on, show_passed) -> None:
+    """Refuse insecure CloudFormation templates before they deploy.
+
+    \b
+    PATHS are template files or directories (YAML and JSON, searched recursively). Every
+    preventive control has a cfn-guard rule; all templates are checked in one cfn-guard run.
+    Suppress a control on one resource with a mandatory reason:
+      Metadata:
+        secure-mlops:
+          suppress:
+            - id: SM-NB-01
+              reason: internet access is required for this demo notebook
+    Exit codes: 0 nothing failed at or above --fail-on, 1 findings failed, 2 usage or input error.
+    """
+    from .guardrails.gate import run_gate
+    from .reports import render_gate
+
+    result = run_gate(list(paths))
+    write_output(render_gate(result, fmt, show_passed=show_passed), output)
+    sys.exit(result.exit_code(fail_on))
+
+
+# ------------------------------------------------------------------------------ audit and report
+@main.command()
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Environment configuration (gives the audit the environment's context; "
+                   "otherwise it is read from the environment's SSM parameters).")
+@target_options
+@click.option("--accounts", "accounts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="c7n-org accounts file: audit many accounts and regions in parallel.")
+@click.option("--controls", "control_ids", default=None, metavar="ID,...",
+              help="Only these controls (default: every detective control).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the findings document (JSON) to this file; the table still goes to the terminal.")
+@click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
+              help="Exit 1 when a finding at or above this severity fails or could not be evaluated.")
+@click.option("--stats", is_flag=True, help="Print API calls per service and operation, and time per policy.")
+@handle_user_errors
+def audit(config_path, local, region, profile, accounts_file, control_ids, fmt, output, fail_on, stats) -> None:
+    """Evaluate every detective control against live resources. Changes nothing.
+
+    \b
+    Every evaluated resource yields PASS or FAIL for each control that applies to it; a
+    control that could not be evaluated (access denied, an API the target lacks) yields
+    ERROR and the audit goes on. Feed the JSON to `secure-mlops report`.
+    Exit codes: 0 nothing failed at or above --fail-on, 1 findings failed, 2 usage,
+    input or credential error.
+    """
+    from .audit import run_audit_command
+
+    sys.exit(run_audit_command(config_path=config_path, local=local, region=region, profile=profile,
+                               accounts_file=accounts_file, control_ids=control_ids, fmt=fmt,
+                               output=output, fail_on=fail_on, stats=stats))
+
+
+@main.command()
+@click.argument("findings_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["terminal", "html", "json", "sarif", "asff"]),
+              default="terminal", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of stdout.")
+@click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
+              help="Exit 1 when a finding at or above this severity fails or could not be evaluated.")
+@click.option("--to-security-hub", is_flag=True,
+              help="Import the findings into AWS Security Hub (BatchImportFindings) in the current target.")
+@target_options
+@handle_user_errors
+def report(findings_files, fmt, output, fail_on, to_security_hub, local, region, profile) -> None:
+    """Answer the thirteen security questions from gate and audit findings, with evidence.
+
+    A question is satisfied only when every control that answers it was evaluated and
+    passed; a question with a control in ERROR or not evaluated is "not fully answered".
+    """
+    from .reports import run_report_command
+
+    sys.exit(run_report_command(findings_files=list(findings_files), fmt=fmt, output=output, fail_on=fail_on,
+                                to_security_hub=to_security_hub, local=local, region=region, profile=profile))
+
+
+# ------------------------------------------------------------------------------ demo
+@main.command()
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Configuration to use (default: the example configuration).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("secure-mlops-demo"),
+              show_default=True, help="Where to write findings and reports.")
+@handle_user_errors
+def demo(config_path, out_dir) -> None:
+    """Run the whole flow on the embedded emulator: provision, verify, audit, report."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(config_path=config_path, out_dir=out_dir))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

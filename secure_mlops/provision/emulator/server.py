@@ -1,0 +1,177 @@
+"""Manage the embedded emulator process: up, status, env, reset, down.
+
+The server runs in its own process (``serve.py``) on 127.0.0.1 and keeps its state as long
+as it runs. Where it runs is recorded in ``<home>/emulator.json``; ``<home>`` is
+``$SECURE_MLOPS_HOME`` or ``~/.cache/secure-mlops``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+DEFAULT_REGION = "us-east-1"
+#: the account id moto answers with for the credentials above
+ACCOUNT_ID = "123456789012"
+START_TIMEOUT_S = 60.0
+
+
+class EmulatorError(Exception):
+    """The emulator could not be started or reached."""
+
+
+def home() -> Path:
+    path = Path(os.environ.get("SECURE_MLOPS_HOME") or Path.home() / ".cache" / "secure-mlops")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _state_file() -> Path:
+    return home() / "emulator.json"
+
+
+@dataclass
+class Emulator:
+    pid: int
+    port: int
+    host: str = "127.0.0.1"
+    started_at: float = 0.0
+    moto_version: str = ""
+    log_file: str = ""
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def env(self, region: str | None = None) -> dict[str, str]:
+        """The standard AWS variables that point any AWS tool at this emulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": region or DEFAULT_REGION,
+        }
+
+    def is_alive(self) -> bool:
+        return _pid_alive(self.pid) and _responds(self.endpoint)
+
+    def reset(self) -> None:
+        """Clear all state of the server (moto's reset API)."""
+        req = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still "exists": check /proc where available
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        try:
+            return stat.read_text().split()[2] != "Z"
+        except (OSError, IndexError):
+            return True
+    return True
+
+
+def _responds(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=5) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def current() -> Emulator | None:
+    """The running emulator recorded in the state file, or None (stale state is removed)."""
+    path = _state_file()
+    if not path.exists():
+        return None
+    try:
+        emu = Emulator(**json.loads(path.read_text()))
+    except (ValueError, TypeError):
+        path.unlink(missing_ok=True)
+        return None
+    if emu.is_alive():
+        return emu
+    path.unlink(missing_ok=True)
+    return None
+
+
+def start(port: int | None = None, host: str = "127.0.0.1") -> tuple[Emulator, bool]:
+    """Start the emulator unless one is running. Returns (emulator, started_now)."""
+    running = current()
+    if running:
+        return running, False
+    import moto
+
+    port = port or free_port(host)
+    log_path = home() / "emulator.log"
+    env = dict(os.environ)
+    env.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    # the emulator must not inherit a pointer to itself or to AWS
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        env.pop(var, None)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "secure_mlops.provision.emulator.serve", "--host", host, "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+    emu = Emulator(pid=proc.pid, port=port, host=host, started_at=time.time(),
+                   moto_version=moto.__version__, log_file=str(log_path))
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EmulatorError(
+                f"the emulator exited with code {proc.returncode} while starting; see {log_path}"
+            )
+        if _responds(emu.endpoint):
+            _state_file().write_text(json.dumps(asdict(emu)))
+            return emu, True
+        time.sleep(0.2)
+    proc.kill()
+    raise EmulatorError(f"the emulator did not answer on {emu.endpoint} within {START_TIMEOUT_S:.0f}s; see {log_path}")
+
+
+def stop() -> Emulator | None:
+    """Stop the running emulator (its state is lost). Returns what was stopped, or None."""
+    emu = current()
+    if emu is None:
+        return None
+    try:
+        os.kill(emu.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 10
+    while _pid_alive(emu.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _pid_alive(emu.pid):
+        os.kill(emu.pid, signal.SIGKILL)
+    _state_file().unlink(missing_ok=True)
+    return emu
