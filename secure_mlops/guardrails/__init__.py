@@ -1,0 +1,1 @@
+"""Preventive controls: the control catalogue, cfn-guard rules and the template gate."""

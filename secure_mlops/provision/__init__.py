@@ -1,0 +1,1 @@
+"""Provisioning: configuration, CloudFormation templates, deployer, read-back verification, emulator."""

@@ -1,0 +1,1 @@
+"""Detective controls: Cloud Custodian policies, one file per control (<ID>.yml)."""

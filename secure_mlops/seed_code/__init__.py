@@ -1,0 +1,1 @@
+"""Seed code of the MLOps project templates (model build/train pipeline, model deploy)."""
