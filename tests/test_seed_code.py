@@ -184,3 +184,58 @@ def test_deploy_parameters_point_at_the_environment():
 def test_prod_runs_more_than_one_instance():
     cfg = json.loads((deploy_build.HERE / "prod-config.json").read_text())
     assert cfg["InstanceCount"] > 1
+
+
+# ------------------------------------------------------------------ packaging
+def test_seed_archives_are_deterministic_and_self_contained(tmp_path):
+    import io
+    import subprocess
+    import sys
+    import zipfile
+
+    from secure_mlops.seed_code import package
+
+    a = package.seed_archive("model-build-train")
+    assert a == package.seed_archive("model-build-train")
+    names = set(zipfile.ZipFile(io.BytesIO(a)).namelist())
+    assert {"buildspec.yml", "pipelines/run_pipeline.py", "pipelines/definition.py", "pipelines/envcontext.py",
+            "pipelines/sagemaker_images.py", "pipelines/abalone/preprocess.py", "data/abalone/abalone.data",
+            "data/abalone/LICENSE"} <= names
+    assert not any("__pycache__" in n for n in names)
+    # the unpacked repository builds a definition without secure-mlops on the path
+    zipfile.ZipFile(io.BytesIO(a)).extractall(tmp_path)
+    code = ("import json;from pipelines.definition import PipelineSettings,build_definition;"
+            "s=PipelineSettings(region='eu-west-1',role_arn='r',subnet_ids=('a',),security_group_ids=('b',),"
+            "volume_kms_key='k',output_kms_key='k',data_bucket='d',model_bucket='m',model_package_group='g');"
+            "print(json.dumps(build_definition(s))[:20])")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "PYTHONNOUSERSITE": "1"}
+    out = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    deploy = set(zipfile.ZipFile(io.BytesIO(package.seed_archive("model-deploy"))).namelist())
+    assert {"build.py", "buildspec.yml", "endpoint-config-template.yaml", "prod-config.json"} <= deploy
+
+
+def test_project_templates_point_at_the_environment():
+    from secure_mlops.seed_code import package
+
+    text = package.project_template("model-deploy", "risk-prod")
+    assert "/secure-mlops/risk-prod/s3-kms-key-arn" in text and "ds-team-dev" not in text
+    with pytest.raises(KeyError):
+        package.project_template("nope", "x")
+
+
+@pytest.mark.parametrize("template", [
+    "project_templates/model-build-train.yaml",
+    "project_templates/model-deploy.yaml",
+    "model_deploy/endpoint-config-template.yaml",
+])
+def test_seed_templates_pass_cfn_lint(template):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(pdef.__file__).resolve().parents[2] / template
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    out = subprocess.run([str(cfn_lint), "--format", "parseable", str(path)], capture_output=True, text=True)
+    # exit code bits: 2 errors, 4 warnings, 8 informational; a non-template/parse problem is 1
+    assert out.returncode & 3 == 0, out.stdout + out.stderr

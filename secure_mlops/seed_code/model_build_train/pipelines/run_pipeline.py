@@ -27,7 +27,10 @@ except ImportError:  # pragma: no cover - in a project repository, the packaged 
 from .definition import PipelineSettings, build_definition
 
 HERE = Path(__file__).resolve().parent
-SAMPLE = HERE.parent.parent / "data" / "abalone" / "abalone.data"
+# the sample sits at data/abalone/ of the project repository, or of the secure-mlops seed code
+SAMPLE = next((p for p in (HERE.parent / "data" / "abalone" / "abalone.data",
+                           HERE.parent.parent / "data" / "abalone" / "abalone.data") if p.exists()),
+              HERE.parent / "data" / "abalone" / "abalone.data")
 
 
 def settings_from_environment(session, environment: str, project: str, project_id: str = "") -> PipelineSettings:

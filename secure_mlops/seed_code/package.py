@@ -1,0 +1,70 @@
+"""Package the seed code and the MLOps project templates for an environment.
+
+- ``seed_archive(name)``: the zip a project's CodeCommit repository starts from
+  (``model-build-train`` or ``model-deploy``), deterministic (fixed timestamps, sorted), so the
+  same code gives the same bytes and an unchanged upload is recognised.
+- ``project_template(name, env_name)``: a project template with its defaults pointed at one
+  environment's SSM parameters (``/secure-mlops/<env>/...``).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SEEDS = {
+    "model-build-train": HERE / "model_build_train",
+    "model-deploy": HERE / "model_deploy",
+}
+PROJECT_TEMPLATES = {
+    "model-build-train": HERE / "project_templates" / "model-build-train.yaml",
+    "model-deploy": HERE / "project_templates" / "model-deploy.yaml",
+}
+#: files of the tool the build seed needs when it runs outside the package (vendored copies)
+VENDORED = {
+    "pipelines/envcontext.py": HERE.parent / "envcontext.py",
+    "pipelines/sagemaker_images.py": HERE.parent / "sagemaker_images.py",
+}
+TEMPLATE_ENV = "ds-team-dev"  # the environment name the shipped templates default to
+_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+def _files(name: str) -> dict[str, bytes]:
+    root = SEEDS[name]
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_dir() or "__pycache__" in rel or rel == "__init__.py":
+            continue
+        files[rel] = path.read_bytes()
+    if name == "model-build-train":
+        for rel, src in VENDORED.items():
+            files[rel] = src.read_bytes()
+        for data in ("abalone.data", "LICENSE", "README.md"):
+            files[f"data/abalone/{data}"] = (HERE / "data" / "abalone" / data).read_bytes()
+    return files
+
+
+def seed_archive(name: str) -> bytes:
+    """The seed repository of project `name` as zip bytes."""
+    if name not in SEEDS:
+        raise KeyError(f"unknown seed code {name!r}; known: {', '.join(SEEDS)}")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for rel, data in sorted(_files(name).items()):
+            info = zipfile.ZipInfo(rel, date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def project_template(name: str, env_name: str) -> str:
+    """Template text of project `name` with its defaults pointed at environment `env_name`."""
+    if name not in PROJECT_TEMPLATES:
+        raise KeyError(f"unknown project template {name!r}; known: {', '.join(PROJECT_TEMPLATES)}")
+    text = PROJECT_TEMPLATES[name].read_text()
+    return (text.replace(f"/secure-mlops/{TEMPLATE_ENV}/", f"/secure-mlops/{env_name}/")
+                .replace(f"Default: {TEMPLATE_ENV}\n", f"Default: {env_name}\n"))
