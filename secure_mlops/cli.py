@@ -125,7 +125,10 @@ def init(path: Path, force: bool) -> None:
 
     if path.exists() and not force:
         raise Exit2(f"{path} exists; pass --force to overwrite it")
-    path.write_text(example_config())
+    try:
+        path.write_text(example_config())
+    except OSError as exc:
+        raise Exit2(f"{path}: cannot be written ({exc.strerror}); choose a path in an existing, writable directory") from None
     from . import console
 
     console.announce(f"Wrote {path}. Next: `secure-mlops validate -c {path}`, then `secure-mlops provision -c {path}`.")
@@ -142,8 +145,13 @@ def validate(config_path: Path) -> None:
     from . import console
     from .provision.config import load_config
 
+    from .provision.stacks import plan_stacks
+
     cfg = load_config(config_path)
-    console.announce(f"{config_path}: valid (environment {cfg.name!r}, team {cfg.team!r}, stage {cfg.stage!r}).")
+    console.announce(f"{config_path}: valid (environment {cfg.name!r}, team {cfg.team!r}, stage {cfg.stage!r}, "
+                     f"region {cfg.region}).")
+    for spec in plan_stacks(cfg):
+        console.announce(f"  {spec.name}: {spec.template_path.name} - {spec.description}")
 
 
 # ------------------------------------------------------------------------------ provisioning
@@ -361,9 +369,18 @@ def controls_show(control_id: str) -> None:
               help="Write the report to this file instead of stdout.")
 @click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
               help="Exit 1 when a finding at or above this severity fails.")
-@click.option("--show-passed", is_flag=True, help="Table format: list passing checks too.")
+@click.option("--show-passed", is_flag=True, help="Table and SARIF formats: list passing checks too.")
+@click.option("-p", "--parameter", "parameter_values", multiple=True, metavar="NAME=VALUE",
+              help="A template parameter value, as CloudFormation would receive it (repeatable; applies to "
+                   "every template that declares NAME). Unset parameters use their Default.")
+@click.option("-c", "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Environment configuration: tells the gate the stage, whether the environment "
+                                 "is internet-free and its target accounts (see docs/gate.md, \"Context\").")
+@click.option("--print-resolved", is_flag=True,
+              help="Print what the rules see (each template with intrinsics resolved and related resources "
+                   "joined, as JSON) instead of gating; useful to write or debug rules.")
 @handle_user_errors
-def gate(paths, fmt, output, fail_on, show_passed) -> None:
+def gate(paths, fmt, output, fail_on, show_passed, parameter_values, config_path, print_resolved) -> None:
     """Refuse insecure CloudFormation templates before they deploy.
 
     \b
@@ -375,13 +392,36 @@ def gate(paths, fmt, output, fail_on, show_passed) -> None:
           suppress:
             - id: SM-NB-01
               reason: internet access is required for this demo notebook
-    Exit codes: 0 nothing failed at or above --fail-on, 1 findings failed, 2 usage or input error.
+    A value the gate cannot know before deployment (a parameter without a default, a
+    condition that depends on one) fails as "cannot be verified"; pass it with -p NAME=VALUE.
+    Exit codes: 0 nothing failed at or above --fail-on, 1 findings failed (or could not be
+    evaluated), 2 usage or input error.
     """
     from .guardrails.gate import run_gate
     from .reports import render_gate
 
-    result = run_gate(list(paths))
-    write_output(render_gate(result, fmt, show_passed=show_passed), output)
+    values = {}
+    for item in parameter_values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise Exit2(f"--parameter {item!r}: expected NAME=VALUE (for example -p Stage=prod)")
+        values[name.strip()] = value
+    if print_resolved:
+        import json
+
+        from .guardrails.gate import resolved_forms
+
+        forms = resolved_forms(list(paths), parameters={"*": values} if values else None, config=config_path)
+        write_output(json.dumps(forms, indent=2) + "\n", output)
+        return
+    result = run_gate(list(paths), parameters={"*": values} if values else None, config=config_path)
+    if fmt == "table" and output is None:
+        from . import console
+        from .reports.gate_output import print_table
+
+        print_table(result, console.out(), show_passed=show_passed)
+    else:
+        write_output(render_gate(result, fmt, show_passed=show_passed), output)
     sys.exit(result.exit_code(fail_on))
 
 
@@ -428,14 +468,26 @@ def audit(config_path, local, region, profile, accounts_file, control_ids, fmt, 
 @click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
               help="Exit 1 when a finding at or above this severity fails or could not be evaluated.")
 @click.option("--to-security-hub", is_flag=True,
-              help="Import the findings into AWS Security Hub (BatchImportFindings) in the current target.")
+              help="Also import the live findings into AWS Security Hub (BatchImportFindings, 100 per "
+                   "request) in the target account and region; template findings are not imported.")
 @target_options
 @handle_user_errors
 def report(findings_files, fmt, output, fail_on, to_security_hub, local, region, profile) -> None:
     """Answer the thirteen security questions from gate and audit findings, with evidence.
 
+    \b
+    FINDINGS_FILES are JSON documents written by `gate --format json` (templates) and
+    `audit -o FILE` (live resources); give several to combine templates, accounts and regions.
     A question is satisfied only when every control that answers it was evaluated and
-    passed; a question with a control in ERROR or not evaluated is "not fully answered".
+    passed on the templates and on the live resources given; a question with a failing
+    control is not satisfied; one with a control in ERROR or not evaluated (not run, or no
+    resource of its type) is "not fully answered", never satisfied.
+    \b
+    Formats: terminal (summary), html (one self-contained file), json (merged findings and
+    answers), sarif (code scanning), asff (AWS Security Finding Format, live findings only).
+    --to-security-hub imports the live findings into Security Hub in the target account.
+    Exit codes: 0 nothing failed at or above --fail-on, 1 findings failed (or a finding could
+    not be imported), 2 unreadable or invalid findings file, usage or credential error.
     """
     from .reports import run_report_command
 

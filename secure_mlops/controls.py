@@ -55,6 +55,10 @@ class Control:
     remediation: str
     responsive: str | None = None
     anchors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: template gate: resource types its rule reports on (default: the AWS:: types in `resources`)
+    gate_scope: tuple[str, ...] = ()
+    #: template gate: environment context the rule needs (stage, internet_free, environment)
+    gate_context: tuple[str, ...] = ()
 
     # -- where the parts of this control live, by convention --------------------------
     @property
@@ -96,6 +100,10 @@ class Control:
             d["responsive"] = self.responsive
         if self.anchors:
             d["anchors"] = {k: list(v) for k, v in self.anchors.items()}
+        if self.gate_scope:
+            d["gate_scope"] = list(self.gate_scope)
+        if self.gate_context:
+            d["gate_context"] = list(self.gate_context)
         return d
 
 
@@ -177,6 +185,8 @@ def _load_control(path: Path, validator) -> Control:
         remediation=data["remediation"],
         responsive=data.get("responsive"),
         anchors={k: tuple(v) for k, v in (data.get("anchors") or {}).items()},
+        gate_scope=tuple(data.get("gate_scope") or ()),
+        gate_context=tuple(data.get("gate_context") or ()),
     )
 
 

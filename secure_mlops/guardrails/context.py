@@ -1,0 +1,157 @@
+"""What the gate knows about the environment a template belongs to.
+
+Some controls depend on the environment, not on the template alone: the stage (SM-EPC-02),
+whether it is internet-free (NET-05, ART-01), its target accounts (SM-MOD-03, SM-REG-03),
+its S3 VPC endpoint (S3-04) and the interface endpoints it needs (NET-03).
+
+The gate learns this, in order of precedence, from:
+
+1. the ``context`` argument of ``run_gate`` (``provision`` passes its configuration),
+2. ``--config FILE``: the environment configuration (``secure-mlops.yaml``),
+3. the template's own parameters with these names (the value given with ``--parameter``,
+   else the default): ``Stage``, ``InternetFree``, ``StagingAccountIds``,
+   ``ProductionAccountIds``, ``S3VpcEndpointId``, ``InterfaceEndpoints``.
+
+A control whose context is unknown is *not evaluated* for that template (listed in the
+result and the findings document), never passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+#: template parameter -> context field
+PARAMETER_NAMES = {
+    "Stage": "stage",
+    "InternetFree": "internet_free",
+    "StagingAccountIds": "staging_accounts",
+    "ProductionAccountIds": "production_accounts",
+    "S3VpcEndpointId": "s3_endpoint_ids",
+    "InterfaceEndpoints": "interface_endpoints",
+}
+
+DEFAULT_INTERFACE_ENDPOINTS = (
+    "sagemaker.api", "sagemaker.runtime", "notebook", "sts", "logs", "monitoring", "kms",
+    "ecr.api", "ecr.dkr", "ssm", "servicecatalog",
+)
+
+
+@dataclass
+class GateContext:
+    stage: str | None = None
+    internet_free: bool | None = None
+    staging_accounts: list[str] | None = None
+    production_accounts: list[str] | None = None
+    s3_endpoint_ids: list[str] | None = None
+    interface_endpoints: list[str] | None = None
+    region: str | None = None
+    environment: bool = False  # gating an environment (configuration given)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def target_accounts(self) -> list[str] | None:
+        if self.staging_accounts is None and self.production_accounts is None:
+            return None
+        return sorted(set((self.staging_accounts or []) + (self.production_accounts or [])))
+
+    def merged_over(self, base: "GateContext") -> "GateContext":
+        """Fields set here win; others come from `base`."""
+        out = replace(base, sources=dict(base.sources))
+        for name in ("stage", "internet_free", "staging_accounts", "production_accounts", "s3_endpoint_ids",
+                     "interface_endpoints", "region"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(out, name, value)
+                if name in self.sources:
+                    out.sources[name] = self.sources[name]
+        out.environment = self.environment or base.environment
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in ("stage", "internet_free", "staging_accounts", "production_accounts",
+                                           "s3_endpoint_ids", "interface_endpoints", "region")
+             if getattr(self, k) is not None}
+        if self.sources:
+            d["sources"] = dict(self.sources)
+        return d
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "no", "0"):
+        return False
+    return None
+
+
+def _list(value: Any) -> list[str] | None:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [s.strip() for s in value.split(",") if s.strip()]
+    return None
+
+
+def from_parameters(params: dict[str, Any], file: str) -> GateContext:
+    """Context from a template's resolved parameter values (names in PARAMETER_NAMES)."""
+    from .resolve import Unresolved
+
+    ctx = GateContext()
+    for pname, fname in PARAMETER_NAMES.items():
+        if pname not in params or isinstance(params[pname], Unresolved):
+            continue
+        raw = params[pname]
+        if isinstance(raw, str) and raw.startswith("${"):
+            continue  # a typed token: the value itself is unknown
+        if fname == "stage":
+            value: Any = str(raw).strip().lower() or None
+        elif fname == "internet_free":
+            value = _bool(raw)
+        else:
+            value = _list(raw)
+        if value is not None:
+            setattr(ctx, fname, value)
+            ctx.sources[fname] = f"parameter {pname} of {file}"
+    return ctx
+
+
+def from_config(path: Path) -> GateContext:
+    """Context from an environment configuration file (validated by provision.config)."""
+    from ..provision.config import load_config
+
+    cfg = load_config(path)
+    src = f"configuration {path}"
+    net = getattr(cfg, "network", None)
+    targets = getattr(cfg, "targets", None)
+    ctx = GateContext(
+        stage=getattr(cfg, "stage", None),
+        internet_free=getattr(net, "internet_free", None) if net is not None else None,
+        staging_accounts=list(getattr(targets, "staging_accounts", None) or []) if targets is not None else None,
+        production_accounts=list(getattr(targets, "production_accounts", None) or []) if targets is not None
+        else None,
+        interface_endpoints=list(getattr(net, "interface_endpoints", None) or []) or None if net is not None
+        else None,
+        region=getattr(cfg, "region", None),
+        environment=True,
+    )
+    ctx.sources = {k: src for k, v in ctx.to_dict().items() if k != "sources"}
+    return ctx
+
+
+def from_mapping(data: dict[str, Any], source: str = "run_gate context") -> GateContext:
+    """Context from a plain mapping (what `provision` passes): keys as in GateContext."""
+    ctx = GateContext(environment=True)
+    for key, value in data.items():
+        if key == "internet_free":
+            value = _bool(value)
+        elif key in ("staging_accounts", "production_accounts", "s3_endpoint_ids", "interface_endpoints"):
+            value = _list(value)
+        elif key not in ("stage", "region"):
+            continue
+        setattr(ctx, key, value)
+        ctx.sources[key] = source
+    return ctx

@@ -1,0 +1,612 @@
+"""Join related resources so that each guard rule can look at one resource at a time.
+
+cfn-guard checks one resource well but cannot follow references between resources. After
+resolution the gate adds, under each resource, a ``Derived`` map with what other resources
+say about it (nothing is decided here; the rules decide):
+
+=========================== ==========================================================
+resource                    ``Derived``
+=========================== ==========================================================
+AWS::IAM::Role              ``Trust`` (normalised trust statements), ``TrustedBy``
+                            (``service:<name>``, ``aws:<principal>``, ``federated:<p>``),
+                            ``Statements`` (inline policies, AWS::IAM::Policy,
+                            AWS::IAM::RolePolicy and AWS::IAM::ManagedPolicy attached
+                            to it in the gated templates), ``ManagedPolicyArns``,
+                            ``UnknownPolicies`` (policies outside the gated files),
+                            ``Allowed`` (actions of interest an Allow grants),
+                            ``Persona`` and ``Team`` (tags)
+AWS::S3::Bucket             ``Purpose`` (data/model/log, from the environment's SSM
+                            parameters), ``Policy`` (statements of its bucket policies,
+                            ``Resource`` rewritten relative to the bucket: ``bucket``,
+                            ``objects``, ``objects:<prefix>``), ``HasPolicy``,
+                            ``DataEventTrails`` (trails logging its object events)
+AWS::EC2::VPC               ``FlowLogs``, ``Endpoints``, ``RequiredEndpoints``
+                            (each required service with the endpoints that provide it),
+                            ``PyPIRepositories`` (CodeArtifact repositories with a
+                            public:pypi upstream)
+AWS::EC2::VPCEndpoint       ``Service`` (short name), ``Policy``
+AWS::KMS::Key               ``Policy``
+AWS::SageMaker::ModelPackageGroup ``Policy``
+AWS::SageMaker::Domain      ``ExecutionRole`` (its role's ``Derived``), ``PersonaRoles``
+AWS::SageMaker::UserProfile ``Team``, ``Owner``, ``ExecutionRole``
+AWS::SageMaker::Pipeline    ``Steps`` (job steps of its definition), ``DefinitionError``
+=========================== ==========================================================
+
+and a top-level ``GateContext`` (see context.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import iam, pipeline
+from .context import DEFAULT_INTERFACE_ENDPOINTS, GateContext
+from .resolve import TOKEN, Resolved
+from .template import PathT
+
+
+@dataclass
+class Doc:
+    """One gated file after resolution (a template, or a pipeline definition)."""
+
+    file: Path
+    display: str
+    resolved: Resolved
+    context: GateContext = field(default_factory=GateContext)
+    kind: str = "template"  # or "pipeline-definition"
+    derived_unresolved: dict[str, list[str]] = field(default_factory=dict)  # logical id -> reasons
+
+    @property
+    def resources(self) -> dict[str, dict]:
+        return self.resolved.data["Resources"]
+
+    def of_type(self, *types: str):
+        for lid, res in self.resources.items():
+            if isinstance(res, dict) and res.get("Type") in types:
+                yield lid, res
+
+    def note_unresolved(self, lid: str, reason: str | None) -> None:
+        if reason:
+            self.derived_unresolved.setdefault(lid, []).append(reason)
+
+
+def _token(value: Any) -> tuple[str, str, str | None] | None:
+    """('AWS::IAM::Role', 'MyRole', 'Arn') for '${AWS::IAM::Role/MyRole.Arn}'."""
+    if isinstance(value, str):
+        m = TOKEN.fullmatch(value)
+        if m:
+            return m.group(1), m.group(2), m.group(3)
+    return None
+
+
+def _props(res: dict) -> dict:
+    p = res.get("Properties")
+    return p if isinstance(p, dict) else {}
+
+
+def _tags(res: dict) -> dict[str, str]:
+    tags = _props(res).get("Tags")
+    out: dict[str, str] = {}
+    if isinstance(tags, list):
+        for t in tags:
+            if isinstance(t, dict) and isinstance(t.get("Key"), str):
+                out[t["Key"]] = t.get("Value")
+    elif isinstance(tags, dict):
+        out = {str(k): v for k, v in tags.items()}
+    return out
+
+
+def _as_list(v: Any) -> list:
+    return v if isinstance(v, list) else [] if v is None else [v]
+
+
+_ROLE_ARN_NAME = re.compile(r"^arn:[^:]+:iam::[^:]*:role/(?:.*/)?([^/]+)$")
+_POLICY_ARN_NAME = re.compile(r"^arn:[^:]+:iam::[^:]*:policy/(?:.*/)?([^/]+)$")
+
+
+class Batch:
+    """Every gated document, with indexes for joins across templates."""
+
+    def __init__(self, docs: list[Doc]):
+        self.docs = docs
+        self.roles_by_name: dict[str, tuple[Doc, str]] = {}
+        self.policies_by_name: dict[str, tuple[Doc, str]] = {}
+        self.buckets_by_name: dict[str, tuple[Doc, str]] = {}
+        for doc in docs:
+            for lid, res in doc.of_type("AWS::IAM::Role"):
+                name = _props(res).get("RoleName")
+                if isinstance(name, str) and "${" not in name:
+                    self.roles_by_name[name] = (doc, lid)
+            for lid, res in doc.of_type("AWS::IAM::ManagedPolicy"):
+                name = _props(res).get("ManagedPolicyName")
+                if isinstance(name, str) and "${" not in name:
+                    self.policies_by_name[name] = (doc, lid)
+            for lid, res in doc.of_type("AWS::S3::Bucket"):
+                name = _props(res).get("BucketName")
+                if isinstance(name, str) and "${" not in name:
+                    self.buckets_by_name[name] = (doc, lid)
+
+    # --------------------------------------------------------------- lookups
+    def role(self, doc: Doc, value: Any) -> tuple[Doc, str] | None:
+        tok = _token(value)
+        if tok and tok[0] == "AWS::IAM::Role" and tok[1] in doc.resources:
+            return doc, tok[1]
+        if isinstance(value, str):
+            m = _ROLE_ARN_NAME.match(value)
+            name = m.group(1) if m else None
+            if name and name in self.roles_by_name:
+                return self.roles_by_name[name]
+        return None
+
+    def role_targets(self, doc: Doc, roles: Any) -> list[tuple[Doc, str]]:
+        """Roles named by a policy's Roles list (tokens or role names)."""
+        out = []
+        for r in _as_list(roles):
+            tok = _token(r)
+            if tok and tok[0] == "AWS::IAM::Role" and tok[1] in doc.resources:
+                out.append((doc, tok[1]))
+            elif isinstance(r, str) and r in self.roles_by_name:
+                out.append(self.roles_by_name[r])
+        return out
+
+    def bucket(self, doc: Doc, value: Any) -> tuple[Doc, str] | None:
+        tok = _token(value)
+        if tok and tok[0] == "AWS::S3::Bucket" and tok[1] in doc.resources:
+            return doc, tok[1]
+        if isinstance(value, str):
+            name = value
+            if name.startswith("arn:"):
+                name = name.split(":::", 1)[-1].split("/", 1)[0]
+            if name in self.buckets_by_name:
+                return self.buckets_by_name[name]
+        return None
+
+
+# ------------------------------------------------------------------------------- IAM roles
+def _role_policies(batch: Batch, doc: Doc, lid: str, res: dict) -> tuple[list[dict], list[str], list[Any],
+                                                                        list[str]]:
+    """(statements, unknown policy ARNs, managed policy ARNs, reasons for unreadable documents)."""
+    props = _props(res)
+    statements: list[dict] = []
+    reasons: list[str] = []
+    for pol in _as_list(props.get("Policies")):
+        if isinstance(pol, dict):
+            sts, why = iam.parse_document(pol.get("PolicyDocument"))
+            statements += sts
+            if why:
+                reasons.append(f"inline policy {pol.get('PolicyName')}: {why}")
+    for odoc in batch.docs:
+        for plid, pres in odoc.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+            pprops = _props(pres)
+            targets = batch.role_targets(odoc, pprops.get("Roles"))
+            if pres.get("Type") == "AWS::IAM::RolePolicy":
+                targets = batch.role_targets(odoc, [pprops.get("RoleName")])
+            if (doc, lid) in [(d, r) for d, r in targets]:
+                sts, why = iam.parse_document(pprops.get("PolicyDocument"))
+                statements += sts
+                if why:
+                    reasons.append(f"{plid}: {why}")
+    arns = _as_list(props.get("ManagedPolicyArns"))
+    unknown: list[str] = []
+    for arn in arns:
+        tok = _token(arn)
+        if tok and tok[0] == "AWS::IAM::ManagedPolicy" and tok[1] in doc.resources:
+            mp = doc.resources[tok[1]]
+            if doc in [d for d, _ in batch.role_targets(doc, _props(mp).get("Roles"))] and \
+                    (doc, lid) in batch.role_targets(doc, _props(mp).get("Roles")):
+                continue  # already counted through its Roles list
+            sts, why = iam.parse_document(_props(mp).get("PolicyDocument"))
+            statements += sts
+            if why:
+                reasons.append(f"{tok[1]}: {why}")
+            continue
+        if iam.managed_policy_name(arn):
+            continue
+        m = _POLICY_ARN_NAME.match(arn) if isinstance(arn, str) else None
+        if m and m.group(1) in batch.policies_by_name:
+            pdoc, plid = batch.policies_by_name[m.group(1)]
+            sts, why = iam.parse_document(_props(pdoc.resources[plid]).get("PolicyDocument"))
+            statements += sts
+            if why:
+                reasons.append(f"{plid}: {why}")
+            continue
+        unknown.append(arn if isinstance(arn, str) else str(arn))
+    return statements, unknown, arns, reasons
+
+
+def role_summary(batch: Batch, doc: Doc, lid: str) -> dict:
+    res = doc.resources[lid]
+    props = _props(res)
+    trust, why = iam.parse_document(props.get("AssumeRolePolicyDocument"))
+    if why:
+        doc.note_unresolved(lid, f"trust policy: {why}")
+    statements, unknown, arns, reasons = _role_policies(batch, doc, lid, res)
+    for r in reasons:
+        doc.note_unresolved(lid, r)
+    allowed: set[str] = set()
+    for st in statements:
+        if st.get("Effect") == "Allow":
+            allowed.update(st["Covers"])
+    for arn in arns:
+        name = iam.managed_policy_name(arn)
+        if name:
+            allowed.update(iam.AWS_MANAGED_GRANTS.get(name, iam.ACTIONS))  # unknown AWS policy: assume it may
+    if unknown or reasons:
+        allowed.update(iam.ACTIONS)  # policies the gate cannot read may allow anything
+    trusted_by: list[str] = []
+    for st in trust:
+        if st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal") or {}
+        if isinstance(principal, dict) and "Unresolved" not in principal:
+            for kind, values in principal.items():
+                for v in values:
+                    trusted_by.append(f"{kind.lower()}:{v}")
+    tags = _tags(res)
+    out = {
+        "Role": lid,
+        "Trust": trust,
+        "TrustedBy": trusted_by,
+        "Statements": statements,
+        "ManagedPolicyArns": arns,
+        "UnknownPolicies": unknown,
+        "Allowed": sorted(allowed),
+    }
+    if isinstance(tags.get("persona"), str):
+        out["Persona"] = tags["persona"]
+    if isinstance(tags.get("team"), str):
+        out["Team"] = tags["team"]
+    return out
+
+
+def _is_persona(summary: dict) -> bool:
+    return any(t.startswith(("aws:", "federated:")) for t in summary["TrustedBy"])
+
+
+# ------------------------------------------------------------------------------- buckets
+def _relative_resource(res_value: Any, bucket_tokens: set[str], names: set[str]) -> Any:
+    """'bucket' / 'objects' / 'objects:<prefix>' when the ARN names this bucket."""
+    if not isinstance(res_value, str):
+        return res_value
+    v = res_value
+    if v in ("*", "arn:aws:s3:::*", "arn:${AWS::Partition}:s3:::*"):
+        return "*"
+    m = re.match(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):s3:::(.*)$", v)
+    body = None
+    if m:
+        body = m.group(1)
+    else:
+        for t in bucket_tokens:
+            arn_token = t[:-1] + ".Arn}"
+            if v == arn_token or v.startswith(arn_token + "/"):
+                body = t + v[len(arn_token):]
+                break
+    if body is None:
+        return v
+    if body.startswith("${") and "}" in body:  # a token such as ${AWS::S3::Bucket/Data} holds a '/'
+        end = body.index("}") + 1
+        head, sep, rest = body[:end], body[end:end + 1], body[end + 1:]
+    else:
+        head, sep, rest = body.partition("/")
+    if head in bucket_tokens or head in names:
+        if not sep:
+            return "bucket"
+        if rest == "*":
+            return "objects"
+        return f"objects:{rest}"
+    return v
+
+
+def _bucket_policies(batch: Batch, doc: Doc, lid: str) -> tuple[list[dict], bool, list[str]]:
+    res = doc.resources[lid]
+    token = "${AWS::S3::Bucket/%s}" % lid
+    name = _props(res).get("BucketName")
+    names = {name} if isinstance(name, str) and "${" not in name else set()
+    statements: list[dict] = []
+    found = False
+    reasons: list[str] = []
+    for odoc in batch.docs:
+        for plid, pres in odoc.of_type("AWS::S3::BucketPolicy"):
+            target = batch.bucket(odoc, _props(pres).get("Bucket"))
+            if target != (doc, lid):
+                continue
+            found = True
+            sts, why = iam.parse_document(_props(pres).get("PolicyDocument"))
+            if why:
+                reasons.append(f"bucket policy {plid}: {why}")
+            tokens = {token} if odoc is doc else set()
+            for st in sts:
+                for key in ("Resource", "NotResource"):
+                    if key in st:
+                        st[key] = [_relative_resource(r, tokens, names) for r in st[key]]
+            statements += sts
+    return statements, found, reasons
+
+
+def _purposes(batch: Batch) -> dict[tuple[int, str], str]:
+    """Buckets the environment publishes as data/model/log buckets (envcontext SSM parameters)."""
+    out: dict[tuple[int, str], str] = {}
+    for doc in batch.docs:
+        for _, res in doc.of_type("AWS::SSM::Parameter"):
+            name = _props(res).get("Name")
+            if isinstance(name, dict) and isinstance(name.get("Text"), str):
+                name = name["Text"]  # e.g. /secure-mlops/${EnvName}/data-bucket: the suffix is what counts
+            if not isinstance(name, str):
+                continue
+            m = re.search(r"/(data|model|log)-bucket$", name)
+            if not m:
+                continue
+            target = batch.bucket(doc, _props(res).get("Value"))
+            if target:
+                out[(id(target[0]), target[1])] = m.group(1)
+    return out
+
+
+def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str]) -> bool:
+    props = _props(trail)
+    for sel in _as_list(props.get("EventSelectors")):
+        if not isinstance(sel, dict):
+            continue
+        if sel.get("ReadWriteType", "All") != "All":
+            continue
+        for dr in _as_list(sel.get("DataResources")):
+            if not isinstance(dr, dict) or dr.get("Type") != "AWS::S3::Object":
+                continue
+            for v in _as_list(dr.get("Values")):
+                if not isinstance(v, str):
+                    continue
+                if re.fullmatch(r"arn:(aws[a-z-]*|\$\{AWS::Partition\}):s3(:::)?", v):
+                    return True  # every bucket
+                rel = _relative_resource(v.rstrip("/"), bucket_tokens, names)
+                if rel == "bucket":
+                    return True
+                if re.fullmatch(r"\$\{AWS::S3::Bucket/[A-Za-z0-9]+\.Arn\}/?", v) and v.split("/")[1].split(".")[0] \
+                        in {t[len("${AWS::S3::Bucket/"):-1] for t in bucket_tokens}:
+                    return True
+    for sel in _as_list(props.get("AdvancedEventSelectors")):
+        if not isinstance(sel, dict):
+            continue
+        fields = {f.get("Field"): f for f in _as_list(sel.get("FieldSelectors")) if isinstance(f, dict)}
+        if _as_list((fields.get("eventCategory") or {}).get("Equals")) != ["Data"]:
+            continue
+        if _as_list((fields.get("resources.type") or {}).get("Equals")) != ["AWS::S3::Object"]:
+            continue
+        if "readOnly" in fields:
+            continue  # only reads or only writes
+        arn_sel = fields.get("resources.ARN")
+        if arn_sel is None:
+            return True
+        for v in _as_list(arn_sel.get("StartsWith")):
+            if _relative_resource(str(v).rstrip("/"), bucket_tokens, names) == "bucket":
+                return True
+    return False
+
+
+# ------------------------------------------------------------------------------- VPC
+def _service_short(name: Any) -> str | None:
+    if not isinstance(name, str):
+        return None
+    m = re.match(r"^com\.amazonaws\.(?:[a-z0-9-]+|\$\{AWS::Region\})\.(.+)$", name)
+    if m:
+        return m.group(1)
+    m = re.match(r"^aws\.sagemaker\.(?:[a-z0-9-]+|\$\{AWS::Region\})\.(.+)$", name)
+    if m:
+        return m.group(1)
+    return None
+
+
+def _endpoint_entry(res: dict) -> dict:
+    props = _props(res)
+    etype = props.get("VpcEndpointType", "Gateway")
+    entry = {"Service": _service_short(props.get("ServiceName")), "Type": etype}
+    if etype == "Interface":
+        entry["PrivateDnsEnabled"] = props.get("PrivateDnsEnabled", False)
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+# ------------------------------------------------------------------------------- main
+def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
+    """Add Derived maps and GateContext to `doc.resolved.data` (in place)."""
+    purposes = _purposes(batch)
+    has_sagemaker = any(isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::SageMaker::")
+                        for r in doc.resources.values())
+    ctx = doc.context
+    role_cache: dict[str, dict] = {}
+
+    def summary(d: Doc, lid: str) -> dict:
+        key = f"{id(d)}:{lid}"
+        if key not in role_cache:
+            role_cache[key] = role_summary(batch, d, lid)
+        return role_cache[key]
+
+    for lid, res in list(doc.resources.items()):
+        if not isinstance(res, dict):
+            continue
+        rtype = res.get("Type")
+        props = _props(res)
+        derived: dict[str, Any] | None = None
+        if rtype == "AWS::IAM::Role":
+            derived = summary(doc, lid)
+        elif rtype == "AWS::S3::Bucket":
+            statements, found, reasons = _bucket_policies(batch, doc, lid)
+            for r in reasons:
+                doc.note_unresolved(lid, r)
+            token = "${AWS::S3::Bucket/%s}" % lid
+            name = props.get("BucketName")
+            names = {name} if isinstance(name, str) and "${" not in name else set()
+            trails = []
+            for odoc in batch.docs:
+                for tlid, tres in odoc.of_type("AWS::CloudTrail::Trail"):
+                    if _trail_covers(tres, {token} if odoc is doc else set(), names):
+                        trails.append(tlid if odoc is doc else f"{odoc.display}:{tlid}")
+            derived = {"Policy": statements, "HasPolicy": found, "DataEventTrails": trails}
+            purpose = purposes.get((id(doc), lid))
+            if purpose:
+                derived["Purpose"] = purpose
+        elif rtype == "AWS::EC2::VPC":
+            token = "${AWS::EC2::VPC/%s}" % lid
+            flow_logs = []
+            for flid, fl in doc.of_type("AWS::EC2::FlowLog"):
+                fp = _props(fl)
+                ids = _as_list(fp.get("ResourceId")) + _as_list(fp.get("ResourceIds"))
+                if token in ids and fp.get("ResourceType", "VPC") == "VPC":
+                    flow_logs.append({"FlowLog": flid, "TrafficType": fp.get("TrafficType", "ALL")})
+            endpoints = [_endpoint_entry(e) for _, e in doc.of_type("AWS::EC2::VPCEndpoint")
+                         if _props(e).get("VpcId") == token]
+            required = ["s3"] + [s for s in (ctx.interface_endpoints or DEFAULT_INTERFACE_ENDPOINTS)]
+            req = []
+            for svc in dict.fromkeys(required):
+                req.append({"Service": svc, "Type": "Gateway" if svc == "s3" else "Interface",
+                            "Endpoints": [e for e in endpoints if e.get("Service") == svc]})
+            pypi = [plid for plid, pr in doc.of_type("AWS::CodeArtifact::Repository")
+                    if "public:pypi" in _as_list(_props(pr).get("ExternalConnections"))]
+            derived = {"FlowLogs": flow_logs, "Endpoints": endpoints, "RequiredEndpoints": req,
+                       "PyPIRepositories": pypi}
+        elif rtype == "AWS::EC2::VPCEndpoint":
+            sts, why = iam.parse_document(props["PolicyDocument"]) if "PolicyDocument" in props else ([], None)
+            doc.note_unresolved(lid, why)
+            derived = {"Service": _service_short(props.get("ServiceName")) or "", "Policy": sts}
+        elif rtype == "AWS::KMS::Key":
+            sts, why = iam.parse_document(props.get("KeyPolicy")) if "KeyPolicy" in props else ([], None)
+            doc.note_unresolved(lid, why)
+            derived = {"Policy": sts}
+        elif rtype == "AWS::SageMaker::ModelPackageGroup":
+            pol = props.get("ModelPackageGroupPolicy")
+            sts, why = iam.parse_document(pol) if pol is not None else ([], None)
+            doc.note_unresolved(lid, why)
+            derived = {"Policy": sts}
+        elif rtype == "AWS::SageMaker::Domain":
+            derived = {}
+            role_ref = (props.get("DefaultUserSettings") or {}).get("ExecutionRole") \
+                if isinstance(props.get("DefaultUserSettings"), dict) else None
+            found = batch.role(doc, role_ref)
+            if found:
+                derived["ExecutionRole"] = summary(*found)
+            personas = []
+            for odoc in batch.docs:
+                for rlid, _ in odoc.of_type("AWS::IAM::Role"):
+                    s = summary(odoc, rlid)
+                    if _is_persona(s):
+                        personas.append({"Role": rlid if odoc is doc else f"{odoc.display}:{rlid}",
+                                         "Trust": s["Trust"]})
+            derived["PersonaRoles"] = personas
+        elif rtype == "AWS::SageMaker::UserProfile":
+            tags = _tags(res)
+            derived = {k: tags[t] for k, t in (("Team", "team"), ("Owner", "owner")) if isinstance(tags.get(t), str)}
+            us = props.get("UserSettings") if isinstance(props.get("UserSettings"), dict) else {}
+            role_ref = us.get("ExecutionRole")
+            if role_ref is None:
+                dom = _token(props.get("DomainId"))
+                if dom and dom[1] in doc.resources:
+                    dus = _props(doc.resources[dom[1]]).get("DefaultUserSettings")
+                    role_ref = dus.get("ExecutionRole") if isinstance(dus, dict) else None
+            found = batch.role(doc, role_ref)
+            if found:
+                s = summary(*found)
+                derived["ExecutionRole"] = {"Role": s["Role"], "Team": s.get("Team")}
+                if derived["ExecutionRole"]["Team"] is None:
+                    del derived["ExecutionRole"]["Team"]
+        elif rtype == "AWS::CodePipeline::Pipeline":
+            # one list whatever the form (ArtifactStore, or ArtifactStores per region); see ART-03
+            stores = [props["ArtifactStore"]] if "ArtifactStore" in props else [
+                s.get("ArtifactStore") for s in _as_list(props.get("ArtifactStores")) if isinstance(s, dict)]
+            derived = {"Stores": [s for s in stores if s is not None]}
+        elif rtype == "AWS::SageMaker::Pipeline":
+            derived = _pipeline_derived(doc, lid, props, definitions)
+        if derived is not None:
+            res["Derived"] = derived
+            _place(doc, ("Resources", lid, "Derived"), derived)
+    gc: dict[str, Any] = {"SageMaker": bool(has_sagemaker or ctx.environment)}
+    if ctx.stage is not None:
+        gc["Stage"] = ctx.stage
+    if ctx.internet_free is not None:
+        gc["InternetFree"] = ctx.internet_free
+    if ctx.target_accounts is not None:
+        gc["TargetAccounts"] = ctx.target_accounts
+    s3_eps = list(ctx.s3_endpoint_ids or [])
+    for elid, ep in doc.of_type("AWS::EC2::VPCEndpoint"):
+        if _service_short(_props(ep).get("ServiceName")) == "s3":
+            s3_eps.append("${AWS::EC2::VPCEndpoint/%s}" % elid)
+    if s3_eps:
+        gc["S3VpcEndpoints"] = s3_eps
+    if any(True for _ in doc.of_type("AWS::SageMaker::Model")):
+        gc["ImageRegistries"] = _image_registries(ctx)
+    doc.resolved.data["GateContext"] = gc
+    _place(doc, ("GateContext",), gc)
+
+
+def _image_registries(ctx: GateContext) -> list[str]:
+    """ECR registry hosts models may pull from (SM-MOD-03), besides the deploying account."""
+    from .. import sagemaker_images
+
+    hosts: set[str] = set()
+    regional = getattr(sagemaker_images, "FRAMEWORK_REGISTRIES", {})
+    for region, account in regional.items():
+        hosts.add(f"{account}.dkr.ecr.{region}.amazonaws.com")
+    same_everywhere = {getattr(sagemaker_images, "DLC_REGISTRY", None)}
+    accounts = set(ctx.target_accounts or [])
+    for account in (same_everywhere | accounts) - {None}:
+        hosts.add(f"{account}.dkr.ecr.${{AWS::Region}}.amazonaws.com")
+        for region in regional:
+            hosts.add(f"{account}.dkr.ecr.{region}.amazonaws.com")
+    if ctx.region:
+        try:
+            for account in sagemaker_images.allowed_image_accounts(ctx.region):
+                hosts.add(f"{account}.dkr.ecr.{ctx.region}.amazonaws.com")
+        except Exception:  # noqa: BLE001 - an unknown region simply adds nothing
+            pass
+    return sorted(hosts)
+
+
+def _pipeline_derived(doc: Doc, lid: str, props: dict, definitions: dict[str, Doc]) -> dict:
+    pd = props.get("PipelineDefinition")
+    defn, why, source = None, None, None
+    if isinstance(pd, dict) and "PipelineDefinitionBody" in pd:
+        defn, why = pipeline.parse_body(pd["PipelineDefinitionBody"])
+    elif isinstance(pd, dict) and "PipelineDefinitionS3Location" in pd:
+        loc = pd["PipelineDefinitionS3Location"]
+        key = loc.get("Key") if isinstance(loc, dict) else None
+        match = None
+        if isinstance(key, str) and "${" not in key:
+            base = key.rsplit("/", 1)[-1]
+            for path, d in definitions.items():
+                if path.endswith("/" + key) or Path(path).name == base:
+                    match = d
+                    break
+        if match is None:
+            why = (f"the definition is in S3 ({key if isinstance(key, str) else 'unknown key'}); gate that file "
+                   "together with the template")
+        else:
+            defn = match.resolved.loaded.data
+            source = match.display
+    elif isinstance(pd, dict) and "Unresolved" in pd:
+        why = str(pd["Unresolved"])
+    else:
+        why = "PipelineDefinition is missing"
+    if defn is None:
+        doc.note_unresolved(lid, why)
+        return {"Steps": [], "DefinitionError": why}
+    out: dict[str, Any] = {"Steps": pipeline.job_steps(defn)}
+    if source:
+        out["DefinitionFile"] = source
+    return out
+
+
+def _place(doc: Doc, path: PathT, value: Any) -> None:
+    """Positions for derived data: the resource (or the file start for GateContext)."""
+    pos = doc.resolved.position(path[:2]) if path[0] == "Resources" else (1, 1)
+    positions = doc.resolved.positions
+
+    def walk(v: Any, p: PathT) -> None:
+        positions.setdefault(p, pos)
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, p + (k,))
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(x, p + (i,))
+
+    walk(value, path)

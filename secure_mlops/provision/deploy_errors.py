@@ -1,0 +1,7 @@
+"""The error a deployment step raises when AWS refuses or fails it (exit code 1, not 2)."""
+
+from __future__ import annotations
+
+
+class DeployError(Exception):
+    """A deployment step failed in the target account; the message says what and why."""

@@ -1,0 +1,723 @@
+"""Deploy and remove an environment's stacks: gate, change sets, events, idempotency, destroy.
+
+``provision_environment(cfg, target)`` takes the stacks of ``plan_stacks(cfg)`` in order and,
+for each: uploads the files the stack needs (``uploads.Upload``), compares the deployed
+template, parameters and tags with what would be deployed (equal: "no change", nothing is
+created), otherwise creates a change set, shows it, executes it and follows the stack events
+until the stack settles; a failure is reported with the resource that failed and
+CloudFormation's reason. Before anything is deployed the templates go through the gate
+(preventive controls); after the stacks, SageMaker projects are enabled for the Studio
+execution role (``projects.py``) and every deployed resource is read back (``verify.py``).
+
+Contract with ``stacks.py`` (``StackSpec``): ``name``, ``template_path``, ``parameters``
+(values: str, bool, number or list → CloudFormation strings), ``capabilities``, ``tags``,
+``uploads`` (optional: ``uploads.Upload`` or objects with the same fields). Parameters the
+deployer decides at run time, set when the template declares them:
+``CreateSageMakerProjectRoles`` ("true" when the AmazonSageMakerServiceCatalogProducts* roles
+are absent or already owned by this stack, "false" when the account has them).
+
+``destroy_environment(cfg, target)`` deletes the stacks in reverse order and never deletes
+data: see ``retained.py`` for what it keeps and why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import changesets, templatefile
+from .deploy_errors import DeployError
+from .events import EventStream, describe_stack, failed_resources, is_terminal, watch_stack
+
+PROJECT_ROLES_PARAMETER = "CreateSageMakerProjectRoles"
+GATE_OVERRIDE_TAG = "secure-mlops:gate-override"
+GATE_OVERRIDE_CONTROLS_TAG = "secure-mlops:gate-overridden-controls"
+#: stack states that can be updated and compared
+STABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+          "IMPORT_ROLLBACK_COMPLETE"}
+#: a failed creation: nothing is left to update, CloudFormation requires deleting the stack
+FAILED_CREATE = {"ROLLBACK_COMPLETE"}
+#: states only `destroy` (or the console) can get a stack out of
+NEEDS_DESTROY = {"ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_FAILED"}
+
+
+@dataclass
+class StackResult:
+    name: str
+    action: str  # created, updated, unchanged, planned, failed
+    status: str = ""
+    stack_id: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    changes: dict[str, int] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------ small helpers
+def _ui():
+    from .. import console
+
+    return console
+
+
+def _cf_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_cf_value(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _spec_get(spec: Any, name: str, default: Any = None) -> Any:
+    return getattr(spec, name, default)
+
+
+_TAG_VALUE = re.compile(r"[^\w\s.:/=+\-@]", re.UNICODE)
+
+
+def tag_value(text: str) -> str:
+    """A string CloudFormation accepts as a tag value (allowed characters, at most 256)."""
+    return _TAG_VALUE.sub(" ", text).strip()[:256]
+
+
+def outputs_of(stack: dict[str, Any] | None) -> dict[str, str]:
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in (stack or {}).get("Outputs", []) or []}
+
+
+def _client_error_text(exc) -> str:
+    err = exc.response.get("Error", {})
+    return f"{err.get('Code', '')} {err.get('Message', exc)}".strip()
+
+
+# ------------------------------------------------------------------------------ gate
+@dataclass
+class GateOutcome:
+    ok: bool
+    #: stack name -> tags recording an override (empty when nothing was overridden)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    failures: int = 0
+
+
+def gate_templates(specs: list[Any], override: str | None, parameters: dict[str, dict[str, str]] | None = None,
+                   config: Path | None = None) -> GateOutcome:
+    """Run the template gate on every template about to be deployed (stack and product templates).
+
+    `parameters` ({stack name: {parameter: value}}) are the values the stacks will receive, so
+    the gate judges the templates as they will be deployed; `config` gives it the environment's
+    context. Any FAIL or ERROR stops the deployment unless `override` (a reason) is given; the
+    override is printed and recorded as tags on the stacks whose templates failed.
+    """
+    from ..findings import failing
+    from ..guardrails.gate import run_gate
+    from .uploads import as_upload
+
+    ui = _ui()
+    owner: dict[Path, str] = {}
+    for spec in specs:
+        owner.setdefault(Path(spec.template_path).resolve(), spec.name)
+        for up in _spec_get(spec, "uploads", None) or []:
+            up = as_upload(up)
+            if up.is_template:
+                owner.setdefault(Path(up.path).resolve(), spec.name)
+    paths = list(owner)
+    values = {str(Path(spec.template_path).resolve()): dict((parameters or {}).get(spec.name, {}))
+              for spec in specs if (parameters or {}).get(spec.name)}
+    result = run_gate(paths, parameters=values or None, config=config)
+    bad = failing(result.findings, "info")
+    if not bad:
+        ui.announce(f"Gate: {len(paths)} template(s) passed every preventive control "
+                    f"({len(result.findings)} checks).")
+        return GateOutcome(ok=True)
+
+    from rich.table import Table
+
+    table = Table(title=f"Gate: {len(bad)} failure(s) in the templates about to be deployed", title_justify="left")
+    for col in ("control", "status", "severity", "where", "resource", "message"):
+        table.add_column(col, overflow="fold")
+    for f in bad:
+        where = f"{Path(f.file).name}:{f.line}" if f.file else ""
+        table.add_row(f.control_id, f.status.value, f.severity, where, f.logical_id or f.resource_id, f.message)
+    ui.err().print(table)
+    if override is None:
+        ui.error(f"the gate found {len(bad)} failure(s); nothing was deployed. Fix the templates or the "
+                 "configuration, or deploy anyway with --allow-gate-failures REASON (recorded on the stacks)")
+        return GateOutcome(ok=False, failures=len(bad))
+
+    by_stack: dict[str, set[str]] = {}
+    for f in bad:
+        stack = owner.get(Path(f.file).resolve()) if f.file else None
+        for name in ([stack] if stack else [s.name for s in specs]):
+            by_stack.setdefault(name, set()).add(f.control_id)
+    tags = {
+        name: {GATE_OVERRIDE_TAG: tag_value(override) or "no reason given",
+               GATE_OVERRIDE_CONTROLS_TAG: tag_value(" ".join(sorted(ids)))}
+        for name, ids in by_stack.items()
+    }
+    ui.warn(f"deploying despite {len(bad)} gate failure(s) because --allow-gate-failures was given: "
+            f"{override!r}. Recorded as stack tags {GATE_OVERRIDE_TAG} / {GATE_OVERRIDE_CONTROLS_TAG} on "
+            f"{', '.join(sorted(tags))} (CloudFormation copies stack tags to the stacks' resources).")
+    return GateOutcome(ok=True, tags=tags, failures=len(bad))
+
+
+# ------------------------------------------------------------------------------ one stack
+def unchanged(cf, stack: dict[str, Any], text: str, template: dict[str, Any], parameters: dict[str, str],
+              tags: dict[str, str]) -> bool:
+    """True when the deployed stack has this template, these parameter values and these tags."""
+    if stack.get("StackStatus") not in STABLE:
+        return False
+    current_tags = {t["Key"]: t["Value"] for t in stack.get("Tags", []) or []}
+    if current_tags != tags:
+        return False
+    declared = (template.get("Parameters") or {}).keys()
+    expected = {**templatefile.parameter_defaults(template), **parameters}
+    current = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", []) or []}
+    if set(current) != set(declared) or any(current.get(k) != expected.get(k) for k in declared):
+        return False
+    body = cf.get_template(StackName=stack["StackId"], TemplateStage="Original").get("TemplateBody")
+    if isinstance(body, str):
+        return body == text
+    try:  # botocore decodes JSON template bodies into a dict
+        return body == json.loads(text)
+    except ValueError:
+        return False
+
+
+def _template_arg(session, spec, text: str, artifact_bucket: str | None, prefix: str,
+                  plan: bool = False) -> dict[str, str] | None:
+    """TemplateBody when it fits CloudFormation's inline limit, else TemplateURL via the artifacts bucket.
+
+    With `plan` nothing is uploaded: None when the template would have to be uploaded first.
+    """
+    if len(text.encode()) <= templatefile.MAX_BODY_BYTES:
+        return {"TemplateBody": text}
+    if not artifact_bucket:
+        raise DeployError(
+            f"the template of stack {spec.name} ({spec.template_path}) is {len(text.encode())} bytes, over "
+            f"CloudFormation's {templatefile.MAX_BODY_BYTES}-byte limit for inline templates, and no artifacts "
+            "bucket is deployed before it to upload it to"
+        )
+    from .uploads import exists, object_key, object_url, put_if_absent
+
+    s3 = session.client("s3")
+    key = object_key(Path(spec.template_path), f"{prefix}/stack-templates")
+    if plan:
+        if not exists(s3, artifact_bucket, key):
+            return None
+    else:
+        put_if_absent(s3, artifact_bucket, key, Path(spec.template_path))
+    return {"TemplateURL": object_url(s3, artifact_bucket, key)}
+
+
+def _failure_message(name: str, result, template: dict[str, Any], parameters: dict[str, str]) -> str:
+    cause = result.root_cause()
+    text = f"stack {name} failed ({result.status})"
+    if cause:
+        lid = cause.get("LogicalResourceId", "?")
+        text += (f": resource {lid} ({cause.get('ResourceType', '?')}) {cause.get('ResourceStatus')}: "
+                 f"{cause.get('ResourceStatusReason') or 'no reason given'}")
+        used = templatefile.referenced_parameters(template, lid)
+        if used:
+            text += ". It uses the parameters " + ", ".join(f"{p}={parameters.get(p, '(default)')!r}" for p in used)
+            text += " (set from the configuration)"
+    elif result.reason:
+        text += f": {result.reason}"
+    return text
+
+
+def _plan_without_change_set(spec, template: dict[str, Any], why: str) -> StackResult:
+    ui = _ui()
+    resources = template.get("Resources") or {}
+    ui.announce(f"{spec.name}: {why}; it would create {len(resources)} resources:")
+    from rich.table import Table
+
+    table = Table(title=f"{spec.name}: create ({len(resources)} to add)", title_justify="left")
+    table.add_column("action")
+    table.add_column("logical id")
+    table.add_column("type")
+    for lid, res in resources.items():
+        table.add_row("[green]Add[/]", lid, str(res.get("Type", "")))
+    ui.err().print(table)
+    return StackResult(spec.name, "planned", message=why, changes={"Add": len(resources)})
+
+
+def deploy_stack(session, spec, text: str, template: dict[str, Any], parameters: dict[str, str],
+                 tags: dict[str, str], template_arg: dict[str, str], plan: bool = False,
+                 depends_on_planned: bool = False) -> StackResult:
+    """Create or update one stack through a change set (or show the change set with `plan`)."""
+    import botocore.exceptions
+
+    ui = _ui()
+    cf = session.client("cloudformation")
+    name = spec.name
+    stack = describe_stack(cf, name)
+    status = stack["StackStatus"] if stack else None
+
+    if status and not is_terminal(status):
+        raise DeployError(f"stack {name} is {status}: wait until it finishes "
+                          f"(aws cloudformation wait stack-update-complete --stack-name {name}), then run provision again")
+    if status in NEEDS_DESTROY or status == "UPDATE_ROLLBACK_FAILED":
+        fix = ("continue the rollback (aws cloudformation continue-update-rollback --stack-name "
+               f"{name}) or run `secure-mlops destroy`" if status == "UPDATE_ROLLBACK_FAILED"
+               else "run `secure-mlops destroy` (it keeps data) and provision again")
+        raise DeployError(f"stack {name} is {status} after an earlier failure: {fix}")
+    if status in FAILED_CREATE:
+        if plan:
+            return _plan_without_change_set(
+                spec, template, f"stack {name} is {status} from a failed creation; provision deletes and re-creates it")
+        ui.announce(f"{name}: {status} from an earlier failed creation (it holds no resources); "
+                    "deleting it so it can be created again")
+        _delete_empty_stack(cf, stack)
+        stack, status = None, None
+
+    if status in STABLE:
+        try:
+            if unchanged(cf, stack, text, template, parameters, tags):
+                ui.announce(f"{name}: no change (template, parameters and tags as deployed)")
+                return StackResult(name, "unchanged", status, stack["StackId"], outputs_of(stack))
+        except botocore.exceptions.ClientError as exc:
+            ui.warn(f"{name}: could not compare with the deployed stack ({_client_error_text(exc)}); "
+                    "asking CloudFormation for a change set")
+
+    cs_type = "UPDATE" if status in STABLE else "CREATE"
+    new_review_stack = stack is None
+    try:
+        cs = changesets.create(cf, name, cs_type, template_arg, parameters, tags,
+                               list(_spec_get(spec, "capabilities", None) or []))
+    except DeployError as exc:
+        if plan and depends_on_planned:
+            if new_review_stack:
+                _delete_review_stack(cf, name)
+            return _plan_without_change_set(spec, template, f"its change set needs the stacks planned before it ({exc})")
+        if new_review_stack:
+            _delete_review_stack(cf, name)
+        raise
+    if cs.no_changes:
+        changesets.delete(cf, cs)
+        ui.announce(f"{name}: no change (CloudFormation found nothing to change)")
+        stack = describe_stack(cf, name)
+        return StackResult(name, "unchanged", status or "", (stack or {}).get("StackId", ""), outputs_of(stack))
+
+    ui.err().print(changesets.render(cs))
+    if plan:
+        changesets.delete(cf, cs)
+        if new_review_stack:
+            _delete_review_stack(cf, name)
+        return StackResult(name, "planned", status or "", changes=cs.summary())
+
+    stream = EventStream(cf, cs.stack_id)
+    changesets.execute(cf, cs)
+    total = len(cs.changes) or len(template.get("Resources") or {})
+    result = watch_stack(cf, stream, f"{name}: {cs_type.lower()}", total)
+    stack = describe_stack(cf, cs.stack_id)
+    if not result.ok:
+        message = _failure_message(name, result, template, parameters)
+        return StackResult(name, "failed", result.status, cs.stack_id, outputs_of(stack), message, cs.summary())
+    action = "created" if cs_type == "CREATE" else "updated"
+    ui.announce(f"{name}: {result.status}")
+    return StackResult(name, action, result.status, cs.stack_id, outputs_of(stack), changes=cs.summary())
+
+
+def _delete_empty_stack(cf, stack: dict[str, Any]) -> None:
+    stream = EventStream(cf, stack["StackId"])
+    cf.delete_stack(StackName=stack["StackId"])
+    result = watch_stack(cf, stream, f"{stack['StackName']}: delete", None)
+    if not result.ok:
+        raise DeployError(f"could not delete the failed stack {stack['StackName']} ({result.status}): "
+                          f"{result.reason}; run `secure-mlops destroy`")
+
+
+def _delete_review_stack(cf, name: str) -> None:
+    """Remove the empty stack a CREATE change set leaves behind (REVIEW_IN_PROGRESS)."""
+    stack = describe_stack(cf, name)
+    if stack and stack["StackStatus"] == "REVIEW_IN_PROGRESS":
+        cf.delete_stack(StackName=stack["StackId"])
+
+
+# ------------------------------------------------------------------------------ the environment
+def _runtime_parameters(session, spec, template: dict[str, Any]) -> dict[str, str]:
+    """Parameters the deployer decides from the account's current state."""
+    from .projects import project_roles_owner, should_create_project_roles
+
+    out: dict[str, str] = {}
+    if PROJECT_ROLES_PARAMETER in (template.get("Parameters") or {}):
+        state = project_roles_owner(session, spec.name)
+        create = should_create_project_roles(state)
+        _ui().announce(
+            f"{spec.name}: SageMaker project roles: "
+            + ", ".join(f"{role} {where}" for role, where in state.items())
+            + f" → {PROJECT_ROLES_PARAMETER}={'true' if create else 'false'}"
+        )
+        out[PROJECT_ROLES_PARAMETER] = "true" if create else "false"
+    return out
+
+
+def _do_uploads(session, spec, env_name: str, outputs: dict[str, dict[str, str]], plan: bool) -> tuple[dict[str, str], str | None]:
+    """Upload the stack's files; returns (parameters carrying URLs, the artifacts bucket used)."""
+    from .uploads import as_upload, object_key, object_url, put_if_absent
+
+    params: dict[str, str] = {}
+    bucket_used = None
+    s3 = session.client("s3")
+    for raw in _spec_get(spec, "uploads", None) or []:
+        up = as_upload(raw)
+        stack_name, key_name = up.bucket_output
+        bucket = outputs.get(stack_name, {}).get(key_name)
+        if not bucket:
+            raise DeployError(f"stack {spec.name} needs {up.path} in the bucket named by output {key_name} of "
+                              f"stack {stack_name}, which has no such output")
+        key = object_key(Path(up.path), up.prefix or env_name)
+        if plan:
+            _ui().announce(f"{spec.name}: would upload {up.path} to s3://{bucket}/{key}")
+        elif put_if_absent(s3, bucket, key, Path(up.path)):
+            _ui().announce(f"{spec.name}: uploaded {up.path} to s3://{bucket}/{key}")
+        if up.parameter:
+            params[up.parameter] = object_url(s3, bucket, key)
+        bucket_used = bucket
+    return params, bucket_used
+
+
+def _print_outputs(result: StackResult) -> None:
+    if not result.outputs:
+        return
+    from rich.table import Table
+
+    from .. import console
+
+    table = Table(title=f"{result.name} outputs", title_justify="left")
+    table.add_column("output")
+    table.add_column("value", overflow="fold")
+    for key, value in sorted(result.outputs.items()):
+        table.add_row(key, value)
+    console.out().print(table)
+
+
+def _print_summary(results: list[StackResult], plan: bool) -> None:
+    from rich.table import Table
+
+    ui = _ui()
+    table = Table(title="Plan" if plan else "Provision", title_justify="left")
+    for col in ("stack", "result", "status", "changes"):
+        table.add_column(col)
+    for r in results:
+        ch = r.changes
+        changes = (f"+{ch.get('Add', 0)} ~{ch.get('Modify', 0)} -{ch.get('Remove', 0)}"
+                   + (f" ({ch['Replace']} replaced)" if ch.get("Replace") else "")) if ch else ""
+        style = {"failed": "bold red", "unchanged": "dim", "planned": "cyan"}.get(r.action, "green")
+        table.add_row(r.name, f"[{style}]{r.action}[/]", r.status, changes)
+    ui.err().print(table)
+
+
+def _execution_role_arns(session, cfg) -> list[str]:
+    """The Studio execution role, as the environment publishes it (envcontext)."""
+    import botocore.exceptions
+
+    from ..envcontext import parameter_name
+
+    try:
+        value = session.client("ssm").get_parameter(
+            Name=parameter_name(cfg.name, "sagemaker-execution-role-arn"))["Parameter"]["Value"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return []
+        raise DeployError(f"reading the Studio execution role parameter failed: {_client_error_text(exc)}") from None
+    return [value] if value else []
+
+
+def _projects_step(session, cfg, plan: bool) -> bool:
+    from .projects import enable_projects
+
+    ui = _ui()
+    roles = _execution_role_arns(session, cfg)
+    if not roles:
+        if plan:
+            ui.announce("SageMaker projects: would enable them and associate the Studio execution role "
+                        "(created by the stacks) with SageMaker's portfolio")
+            return True
+        ui.error("SageMaker projects: the environment publishes no Studio execution role "
+                 f"(/secure-mlops/{cfg.name}/sagemaker-execution-role-arn); projects were not enabled")
+        return False
+    state = enable_projects(session, roles, plan=plan)
+    if not state.actions:
+        ui.announce(f"SageMaker projects: no change (enabled; {', '.join(roles)} associated with "
+                    f"portfolio {state.portfolio_id})")
+    for action in state.actions:
+        ui.announce(f"SageMaker projects: {'would ' if plan else ''}{action}")
+    return True
+
+
+def _verify(session, specs: list[Any]) -> bool:
+    """Read every deployed resource back through its own API and compare it with the template."""
+    from .verify import verify_stacks
+
+    mismatches = verify_stacks(session, [spec.name for spec in specs])
+    if mismatches:
+        _ui().error(f"read-back verification: {len(mismatches)} difference(s) between the templates and "
+                    "what is deployed (listed above)")
+        return False
+    return True
+
+
+def provision_environment(cfg, target, plan: bool = False, gate_override: str | None = None) -> bool:
+    """Gate, deploy (in order) and verify the environment. Returns True when everything succeeded."""
+    from .stacks import plan_stacks
+
+    return deploy_specs(list(plan_stacks(cfg)), cfg, target, plan=plan, gate_override=gate_override,
+                        projects=True)
+
+
+def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_override: str | None = None,
+                 projects: bool = True) -> bool:
+    """Deploy `specs` in order (what provision_environment does once the stacks are planned).
+
+    `projects`: enable SageMaker projects for the Studio execution role the stacks publish.
+    """
+    import botocore.exceptions
+
+    ui = _ui()
+    session = target.session
+    loaded = {spec.name: templatefile.load(Path(spec.template_path)) for spec in specs}
+    static = {spec.name: {k: _cf_value(v) for k, v in (_spec_get(spec, "parameters", None) or {}).items()}
+              for spec in specs}
+    try:  # decided from the account's state (reads only), before the gate judges the templates
+        runtime = {spec.name: _runtime_parameters(session, spec, loaded[spec.name][1]) for spec in specs}
+    except (DeployError, botocore.exceptions.ClientError) as exc:
+        ui.error(str(exc) if isinstance(exc, DeployError) else f"AWS refused a call: {_client_error_text(exc)}")
+        return False
+
+    config_path = Path(cfg.path) if getattr(cfg, "path", None) and Path(cfg.path).is_file() else None
+    gate = gate_templates(specs, gate_override, {n: {**static[n], **runtime[n]} for n in static}, config_path)
+    if not gate.ok:
+        return False
+
+    results: list[StackResult] = []
+    outputs: dict[str, dict[str, str]] = {}
+    artifact_bucket: str | None = None
+    planned_creates = False  # plan: an earlier stack does not exist yet
+    ok = True
+    current = None
+    try:
+        for spec in specs:
+            current = spec.name
+            text, template = loaded[spec.name]
+            parameters = dict(static[spec.name])
+            if plan and planned_creates and _spec_get(spec, "uploads", None):
+                results.append(_plan_without_change_set(
+                    spec, template, "it needs files in a bucket that is not deployed yet"))
+                continue
+            upload_params, bucket = _do_uploads(session, spec, cfg.name, outputs, plan)
+            artifact_bucket = bucket or artifact_bucket
+            parameters.update(upload_params)
+            parameters.update(runtime[spec.name])
+            tags = {str(k): _cf_value(v) for k, v in (_spec_get(spec, "tags", None) or {}).items()}
+            tags.update(gate.tags.get(spec.name, {}))
+            template_arg = _template_arg(session, spec, text, artifact_bucket, cfg.name, plan)
+            if template_arg is None:
+                result = _plan_without_change_set(
+                    spec, template, "its template is too large to pass inline and is not uploaded yet "
+                                    "(plan uploads nothing)")
+            else:
+                result = deploy_stack(session, spec, text, template, parameters, tags, template_arg,
+                                      plan=plan, depends_on_planned=planned_creates)
+            results.append(result)
+            outputs[spec.name] = result.outputs
+            if plan and result.action == "planned" and not result.status:
+                planned_creates = True
+            if result.action == "failed":
+                ui.error(result.message)
+                ui.err().print(f"Fix the configuration ({cfg.path}) and run provision again, or remove what was "
+                               f"created with `secure-mlops destroy -c {cfg.path}`.")
+                ok = False
+                break
+            if not plan:
+                _print_outputs(result)
+        current = None
+        if ok and projects:
+            try:
+                ok = _projects_step(session, cfg, plan)
+            except (DeployError, botocore.exceptions.ClientError) as exc:
+                ui.error(str(exc) if isinstance(exc, DeployError)
+                         else f"SageMaker projects: AWS refused a call: {_client_error_text(exc)}")
+                ok = False
+        if not plan and all(r.action != "failed" for r in results) and len(results) == len(specs):
+            ok = _verify(session, specs) and ok  # the stacks are read back even if projects failed
+    except (DeployError, botocore.exceptions.ClientError) as exc:
+        message = (str(exc) if isinstance(exc, DeployError)
+                   else f"AWS refused a call: {_client_error_text(exc)} ({exc.operation_name})")
+        ui.error(message)
+        if current and not any(r.name == current for r in results):
+            results.append(StackResult(current, "failed", message=message))
+        ok = False
+
+    _print_summary(results, plan)
+    if gate.tags and not plan:
+        ui.warn(f"gate failures were overridden: {gate_override!r} (tags {GATE_OVERRIDE_TAG} on "
+                f"{', '.join(sorted(gate.tags))})")
+    if plan:
+        ui.announce("Plan only: nothing was changed (the change sets were deleted).")
+    elif ok and all(r.action == "unchanged" for r in results):
+        ui.announce("No change: the environment is deployed as configured.")
+    return ok
+
+
+# ------------------------------------------------------------------------------ destroy
+def _stack_snapshot(session, stack: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """(template, resources, Studio EFS ids) of a stack, read before it is deleted."""
+    import botocore.exceptions
+
+    cf = session.client("cloudformation")
+    body = cf.get_template(StackName=stack["StackId"], TemplateStage="Original").get("TemplateBody")
+    template = body if isinstance(body, dict) else templatefile.parse(body or "{}", stack["StackName"]) if body else {}
+    resources: list[dict[str, Any]] = []
+    for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack["StackId"]):
+        resources.extend(page["StackResourceSummaries"])
+    efs_ids: list[str] = []
+    sm = session.client("sagemaker")
+    for res in resources:
+        if res.get("ResourceType") == "AWS::SageMaker::Domain" and res.get("PhysicalResourceId"):
+            domain_id = res["PhysicalResourceId"].rsplit("/", 1)[-1]
+            try:
+                efs = sm.describe_domain(DomainId=domain_id).get("HomeEfsFileSystemId")
+            except botocore.exceptions.ClientError:
+                continue
+            if efs:
+                efs_ids.append(efs)
+    return template, resources, efs_ids
+
+
+def _classify_delete_failures(session, failed: dict[str, dict[str, Any]], live_efs: list[str]):
+    """Split DELETE_FAILED resources into (kept for a data reason: {lid: reason}, real failures)."""
+    from .retained import HOLDS_DATA, IN_USE_BY_EFS, bucket_holds_data
+
+    keep: dict[str, str] = {}
+    blockers: dict[str, dict[str, Any]] = {}
+    s3 = session.client("s3")
+    for lid, event in failed.items():
+        rtype = event.get("ResourceType", "")
+        reason = str(event.get("ResourceStatusReason") or "").lower()
+        if rtype == "AWS::S3::Bucket":
+            data = bucket_holds_data(s3, event.get("PhysicalResourceId", ""))
+            if data is True:
+                keep[lid] = HOLDS_DATA
+                continue
+            if data is None:
+                keep[lid] = "could not check whether the bucket holds data, so it is kept"
+                continue
+        if rtype.startswith("AWS::EC2::") and live_efs and ("dependen" in reason or "in use" in reason):
+            keep[lid] = IN_USE_BY_EFS
+            continue
+        blockers[lid] = event
+    return keep, blockers
+
+
+def _delete_stack(session, target, name: str) -> tuple[bool, list]:
+    """Delete one stack, keeping data; returns (ok, kept resources)."""
+    import botocore.exceptions
+
+    from .retained import EFS_HOMES, RETAIN_POLICY, Retained, efs_exists, removal_commands
+
+    ui = _ui()
+    cf = session.client("cloudformation")
+    stack = describe_stack(cf, name)
+    if stack is None:
+        ui.announce(f"{name}: does not exist, nothing to delete")
+        return True, []
+    status = stack["StackStatus"]
+    if not is_terminal(status):
+        ui.error(f"stack {name} is {status}: wait until it finishes, then run destroy again")
+        return False, []
+    stack_id = stack["StackId"]
+    template, resources, efs_ids = _stack_snapshot(session, stack)
+    by_lid = {r["LogicalResourceId"]: r for r in resources}
+
+    stream = EventStream(cf, stack_id)
+    try:
+        cf.delete_stack(StackName=stack_id)
+    except botocore.exceptions.ClientError as exc:
+        ui.error(f"CloudFormation refused to delete stack {name}: {_client_error_text(exc)}")
+        return False, []
+    result = watch_stack(cf, stream, f"{name}: delete", len(resources) or None)
+
+    kept_reasons: dict[str, str] = {}
+    if result.status == "DELETE_FAILED":
+        failed = failed_resources(result.events)
+        live_efs = [fs for fs in efs_ids if efs_exists(session.client("efs"), fs) is not False]
+        keep, blockers = _classify_delete_failures(session, failed, live_efs)
+        if blockers:
+            for lid, event in blockers.items():
+                ui.error(f"stack {name}: {lid} ({event.get('ResourceType')}) could not be deleted: "
+                         f"{event.get('ResourceStatusReason')}")
+            ui.err().print(f"Fix the cause, then run destroy again (stack {name} is DELETE_FAILED).")
+            return False, []
+        ui.announce(f"{name}: keeping {', '.join(sorted(keep))} (they hold or protect data) and deleting the rest")
+        stream = EventStream(cf, stack_id)
+        cf.delete_stack(StackName=stack_id, RetainResources=sorted(keep))
+        result = watch_stack(cf, stream, f"{name}: delete (keeping data)", len(resources) or None)
+        kept_reasons.update(keep)
+    if not result.ok:
+        cause = result.root_cause()
+        detail = (f"{cause.get('LogicalResourceId')}: {cause.get('ResourceStatusReason')}" if cause else result.reason)
+        ui.error(f"stack {name} could not be deleted ({result.status}): {detail}")
+        return False, []
+    ui.announce(f"{name}: DELETE_COMPLETE")
+
+    for lid, res in (template.get("Resources") or {}).items():
+        if isinstance(res, dict) and res.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate") and lid in by_lid:
+            kept_reasons.setdefault(lid, RETAIN_POLICY)
+    kept = []
+    for lid, reason in kept_reasons.items():
+        res = by_lid.get(lid, {})
+        rtype, pid = res.get("ResourceType", "?"), res.get("PhysicalResourceId", "")
+        if not pid:
+            continue
+        kept.append(Retained(name, lid, rtype, pid, reason, removal_commands(rtype, pid, target)))
+    efs = session.client("efs")
+    for fs in efs_ids:
+        if efs_exists(efs, fs) is not False:
+            kept.append(Retained(name, "(created by SageMaker Studio)", "AWS::EFS::FileSystem", fs, EFS_HOMES,
+                                 removal_commands("AWS::EFS::FileSystem", fs, target)))
+    return True, kept
+
+
+def destroy_environment(cfg, target) -> bool:
+    """Delete the environment's stacks in reverse order; list what was kept and how to remove it."""
+    from .stacks import plan_stacks
+
+    return destroy_specs(list(plan_stacks(cfg)), cfg, target)
+
+
+def destroy_specs(specs: list[Any], cfg, target) -> bool:
+    """Delete `specs` in reverse order (what destroy_environment does once the stacks are planned)."""
+    import botocore.exceptions
+
+    from .projects import disassociate
+    from .retained import render
+
+    ui = _ui()
+    session = target.session
+    kept: list = []
+    ok = True
+    try:
+        roles = _execution_role_arns(session, cfg)
+        if roles:
+            for done in disassociate(session, roles):
+                ui.announce(f"SageMaker projects: {done}")
+        for spec in reversed(specs):
+            stack_ok, stack_kept = _delete_stack(session, target, spec.name)
+            kept.extend(stack_kept)
+            if not stack_ok:
+                ok = False
+                break
+    except DeployError as exc:
+        ui.error(str(exc))
+        ok = False
+    except botocore.exceptions.ClientError as exc:
+        ui.error(f"AWS refused a call: {_client_error_text(exc)} ({exc.operation_name})")
+        ok = False
+    if kept:
+        ui.err().print(render(kept))
+    if ok:
+        ui.announce(f"Environment {cfg.name!r} removed"
+                    + (f"; {len(kept)} resource(s) kept (listed above)." if kept else "."))
+    return ok

@@ -1,0 +1,960 @@
+"""How the emulator's CloudFormation engine creates, updates and deletes each resource type.
+
+A resource type is deployable in the embedded emulator only if it is on purpose:
+
+- its handler class is defined in this extensions package (``secure_mlops...``), or
+- it is one of moto's own handlers listed in ``MOTO_TYPES`` below, each checked to create
+  a real resource with a physical id and to delete it again.
+
+Any other type, even one moto has a (partial) handler for, fails with "Unsupported
+resource type": a new type cannot slip through. The same rule holds for updates and
+deletes: an extension class's own ``update_from_cloudformation_json`` /
+``delete_from_cloudformation_json`` win; for moto's types this module says how each
+property is changed in place (``UPDATERS``) and how each type is deleted (``DELETERS``);
+a property or type not covered fails loudly instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable
+
+PACKAGE = "secure_mlops."
+
+
+class EmulatorGap(Exception):
+    """Something AWS would do that the embedded emulator cannot: fails the resource, loudly."""
+
+
+#: moto's own handlers that the engine trusts (each with a delete path below or in moto)
+MOTO_TYPES = frozenset({
+    "AWS::CloudFormation::Stack",
+    "AWS::EC2::EIP",
+    "AWS::EC2::FlowLog",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::NatGateway",
+    "AWS::EC2::Route",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "AWS::EC2::VPC",
+    "AWS::EC2::VPCEndpoint",
+    "AWS::EC2::VPCGatewayAttachment",
+    "AWS::Events::Rule",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::Policy",
+    "AWS::IAM::Role",
+    "AWS::KMS::Alias",
+    "AWS::KMS::Key",
+    "AWS::Logs::LogGroup",
+    "AWS::S3::Bucket",
+    "AWS::SNS::Topic",
+    "AWS::SQS::Queue",
+    "AWS::SSM::Parameter",
+    "AWS::SageMaker::Endpoint",
+    "AWS::SageMaker::EndpointConfig",
+    "AWS::SageMaker::Model",
+    "AWS::SageMaker::NotebookInstance",
+    "AWS::SageMaker::NotebookInstanceLifecycleConfig",
+})
+
+
+def is_extension(obj: Any) -> bool:
+    """Whether a class or function comes from this project's extensions (not from moto)."""
+    module = getattr(obj, "__module__", "") or ""
+    return module.startswith(PACKAGE)
+
+
+def _own_method(cls: type, name: str) -> Callable | None:
+    """``cls.name`` if it is implemented (not abstract), else None."""
+    method = getattr(cls, name, None)
+    if method is None or getattr(method, "__isabstractmethod__", False):
+        return None
+    return method
+
+
+def _defined_here(method: Callable | None) -> bool:
+    func = getattr(method, "__func__", method)
+    return method is not None and is_extension(func)
+
+
+def handler_class(resource_type: str) -> type:
+    """The handler class for a type, or EmulatorGap when the emulator cannot deploy it."""
+    from moto.cloudformation import parsing
+
+    if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
+        raise EmulatorGap(
+            f"Unsupported resource type {resource_type} in the embedded emulator: "
+            "custom resources need their Lambda function to run, which the emulator cannot do"
+        )
+    cls = model_class(resource_type)
+    if cls is None or not (is_extension(cls) or resource_type in MOTO_TYPES or resource_type in _declared()):
+        raise EmulatorGap(
+            f"Unsupported resource type {resource_type} in the embedded emulator: "
+            "no faithful handler for it (see docs/emulator.md, CloudFormation engine)"
+        )
+    return cls
+
+
+def model_class(resource_type: str) -> type | None:
+    """The class handling a type: an extension's when there is one (moto's map picks either)."""
+    from moto.cloudformation import parsing
+
+    candidates = [c for c in parsing.get_model_list() if _type_of(c) == resource_type]
+    own = [c for c in candidates if is_extension(c)]
+    return (own or candidates or [None])[-1]
+
+
+def _type_of(cls: type) -> str | None:
+    try:
+        return cls.cloudformation_type()
+    except Exception:
+        return None
+
+
+def _declared() -> set[str]:
+    """Types the resource extensions declare they make faithful (``_support.handles``)."""
+    try:
+        from ._support import HANDLED_TYPES
+    except ImportError:
+        return set()
+    return set(HANDLED_TYPES)
+
+
+def supported_types() -> list[str]:
+    from moto.cloudformation import parsing
+
+    types = {_type_of(c) for c in parsing.get_model_list()}
+    own = {_type_of(c) for c in parsing.get_model_list() if is_extension(c)}
+    return sorted((own | MOTO_TYPES | _declared()) & types)
+
+
+# ---------------------------------------------------------------- create
+
+
+def create(cls: type, resource_type: str, name: str, definition: dict, account_id: str,
+           region: str, logical_id: str, stack_id: str) -> Any:
+    creator = CREATORS.get(resource_type)
+    if creator is not None and not _defined_here(_own_method(cls, "create_from_cloudformation_json")):
+        return creator(name, definition, account_id, region)
+    return cls.create_from_cloudformation_json(
+        name, definition, account_id, region,
+        LogicalId=logical_id, StackId=stack_id, ResourceType=resource_type,
+    )
+
+
+def physical_id(instance: Any) -> str:
+    value = getattr(instance, "physical_resource_id", None)
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+# ---------------------------------------------------------------- delete
+
+
+def delete(resource_type: str, instance: Any, properties: dict, account_id: str, region: str) -> None:
+    """Delete one resource the way CloudFormation would, or raise."""
+    cls = type(instance)
+    pid = physical_id(instance)
+    definition = {"Type": resource_type, "Properties": copy.deepcopy(properties)}
+    own_instance_delete = getattr(cls, "delete", None)
+    own_class_delete = _own_method(cls, "delete_from_cloudformation_json")
+    if _defined_here(own_class_delete):
+        own_class_delete(pid, definition, account_id, region)
+        return
+    if _defined_here(own_instance_delete):
+        instance.delete(account_id, region)
+        return
+    deleter = DELETERS.get(resource_type)
+    if deleter is not None:
+        deleter(instance, properties, account_id, region)
+        return
+    if resource_type in MOTO_TYPES:
+        if own_instance_delete is not None:
+            instance.delete(account_id, region)
+            return
+        if own_class_delete is not None:
+            own_class_delete(pid, definition, account_id, region)
+            return
+    raise EmulatorGap(f"Deleting {resource_type} is not supported by the embedded emulator")
+
+
+# ---------------------------------------------------------------- update
+
+
+def update(resource_type: str, instance: Any, old: dict, new: dict, changed: list[str],
+           account_id: str, region: str) -> Any:
+    """Change ``changed`` properties of a resource in place; returns the (possibly new) model."""
+    cls = type(instance)
+    own_update = _own_method(cls, "update_from_cloudformation_json")
+    if _defined_here(own_update):
+        return own_update(
+            original_resource=instance,
+            new_resource_name=physical_id(instance),
+            cloudformation_json={"Type": resource_type, "Properties": copy.deepcopy(new)},
+            account_id=account_id,
+            region_name=region,
+        )
+    table = UPDATERS.get(resource_type, {})
+    unsupported = [p for p in changed if p not in table and not (p == "Tags" and _tags_updater(instance))]
+    if unsupported:
+        raise EmulatorGap(
+            f"Updating {', '.join(unsupported)} of {resource_type} in place is not supported "
+            "by the embedded emulator"
+        )
+    for prop in changed:
+        fn = table.get(prop) or _tags_updater(instance)
+        result = fn(instance, old.get(prop), new.get(prop), new, account_id, region)
+        if result is not None:
+            instance = result
+    return instance
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _ec2(account_id: str, region: str):
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[account_id][region]
+
+
+def _tag_dict(tags: Any) -> dict[str, str]:
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    return {t["Key"]: t["Value"] for t in tags or []}
+
+
+def _tags_updater(instance: Any) -> Callable | None:
+    from moto.ec2.models.core import TaggedEC2Resource
+
+    if isinstance(instance, TaggedEC2Resource):
+        return _ec2_tags
+    return None
+
+
+def _ec2_tags(instance, old, new, props, account_id, region):
+    backend = _ec2(account_id, region)
+    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
+    gone = [k for k in old_tags if k not in new_tags]
+    if gone:
+        backend.delete_tag_keys([instance.id], gone)
+    if new_tags:
+        backend.create_tags([instance.id], new_tags)
+
+
+def _ids(value: Any) -> list[str]:
+    return list(value or [])
+
+
+# ---------------------------------------------------------------- creators (moto gaps)
+
+
+def _create_ssm_parameter(name, definition, account_id, region):
+    """moto ignores the generated name and rejects map-form Tags (the form the schema uses)."""
+    from moto.ssm.models import ssm_backends
+
+    props = definition["Properties"]
+    param = ssm_backends[account_id][region].put_parameter(
+        name=props.get("Name") or name,
+        description=props.get("Description"),
+        value=props.get("Value"),
+        parameter_type=props.get("Type"),
+        allowed_pattern=props.get("AllowedPattern"),
+        keyid=None,
+        overwrite=False,
+        tags=[{"Key": k, "Value": v} for k, v in _tag_dict(props.get("Tags")).items()],
+        data_type=props.get("DataType", "text"),
+        tier=props.get("Tier"),
+        policies=props.get("Policies"),
+    )
+    return param
+
+
+class RouteTableAssociation:
+    """A real subnet association (moto's handler records one the route table never shows)."""
+
+    def __init__(self, association_id: str, route_table_id: str, subnet_id: str):
+        self.id = association_id
+        self.route_table_id = route_table_id
+        self.subnet_id = subnet_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.id
+
+    def get_cfn_attribute(self, name: str) -> str:
+        if name == "Id":
+            return self.id
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+
+
+def _create_route_table_association(name, definition, account_id, region):
+    props = definition["Properties"]
+    assoc_id = _ec2(account_id, region).associate_route_table(
+        route_table_id=props["RouteTableId"], subnet_id=props["SubnetId"]
+    )
+    return RouteTableAssociation(assoc_id, props["RouteTableId"], props["SubnetId"])
+
+
+CREATORS: dict[str, Callable] = {
+    "AWS::SSM::Parameter": _create_ssm_parameter,
+    "AWS::EC2::SubnetRouteTableAssociation": _create_route_table_association,
+}
+
+
+# ---------------------------------------------------------------- deleters
+
+
+def _del_route(instance, props, account_id, region):
+    _ec2(account_id, region).delete_route(
+        props["RouteTableId"], props.get("DestinationCidrBlock"),
+        destination_ipv6_cidr_block=props.get("DestinationIpv6CidrBlock"),
+    )
+
+
+def _del_route_table(instance, props, account_id, region):
+    _ec2(account_id, region).delete_route_table(instance.id)
+
+
+def _del_association(instance, props, account_id, region):
+    _ec2(account_id, region).disassociate_route_table(instance.id)
+
+
+def _del_igw(instance, props, account_id, region):
+    _ec2(account_id, region).delete_internet_gateway(instance.id)
+
+
+def _del_gateway_attachment(instance, props, account_id, region):
+    backend = _ec2(account_id, region)
+    if props.get("InternetGatewayId"):
+        backend.detach_internet_gateway(internet_gateway_id=props["InternetGatewayId"], vpc_id=props["VpcId"])
+    elif props.get("VpnGatewayId"):
+        backend.detach_vpn_gateway(vpn_gateway_id=props["VpnGatewayId"], vpc_id=props["VpcId"])
+
+
+def _del_nat(instance, props, account_id, region):
+    _ec2(account_id, region).delete_nat_gateway(instance.id)
+
+
+def _del_eip(instance, props, account_id, region):
+    _ec2(account_id, region).release_address(address=instance.public_ip)
+
+
+def _del_endpoint(instance, props, account_id, region):
+    backend = _ec2(account_id, region)
+    backend.delete_vpc_endpoints([instance.id])
+    backend.vpc_end_points.pop(instance.id, None)
+
+
+def _del_flow_log(instance, props, account_id, region):
+    _ec2(account_id, region).delete_flow_logs([instance.id])
+
+
+def _iam(account_id, region):
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    return iam_backends[account_id][get_partition(region)]
+
+
+def _del_managed_policy(instance, props, account_id, region):
+    backend = _iam(account_id, region)
+    for role in _ids(props.get("Roles")):
+        backend.detach_role_policy(instance.arn, role)
+    for user in _ids(props.get("Users")):
+        backend.detach_user_policy(instance.arn, user)
+    for group in _ids(props.get("Groups")):
+        backend.detach_group_policy(instance.arn, group)
+    backend.delete_policy(instance.arn)
+
+
+def _del_role(instance, props, account_id, region):
+    backend = _iam(account_id, region)
+    for arn in list(getattr(instance, "managed_policies", {}) or {}):
+        if arn in _ids(props.get("ManagedPolicyArns")):
+            backend.detach_role_policy(arn, instance.name)
+    type(instance).delete_from_cloudformation_json(instance.name, {"Properties": props}, account_id, region)
+
+
+def _del_kms_key(instance, props, account_id, region):
+    """CloudFormation schedules key deletion (7-30 days); it never deletes a key at once."""
+    from moto.kms.models import kms_backends
+
+    window = int(props.get("PendingWindowInDays") or 30)
+    kms_backends[account_id][region].schedule_key_deletion(instance.id, window)
+
+
+def _del_bucket(instance, props, account_id, region):
+    """S3 refuses to delete a bucket that holds objects (moto's backend just returns None)."""
+    from moto.s3.exceptions import BucketNotEmpty
+
+    backend = _s3(account_id, region)
+    if backend.get_bucket(instance.name).keys:
+        raise BucketNotEmpty(instance.name)
+    backend.delete_bucket(instance.name)
+
+
+DELETERS: dict[str, Callable] = {
+    "AWS::S3::Bucket": _del_bucket,
+    "AWS::EC2::Route": _del_route,
+    "AWS::EC2::RouteTable": _del_route_table,
+    "AWS::EC2::SubnetRouteTableAssociation": _del_association,
+    "AWS::EC2::InternetGateway": _del_igw,
+    "AWS::EC2::VPCGatewayAttachment": _del_gateway_attachment,
+    "AWS::EC2::NatGateway": _del_nat,
+    "AWS::EC2::EIP": _del_eip,
+    "AWS::EC2::VPCEndpoint": _del_endpoint,
+    "AWS::EC2::FlowLog": _del_flow_log,
+    "AWS::IAM::ManagedPolicy": _del_managed_policy,
+    "AWS::IAM::Role": _del_role,
+    "AWS::KMS::Key": _del_kms_key,
+}
+
+
+# ---------------------------------------------------------------- in-place updaters
+# Each takes (instance, old value, new value, all new properties, account, region).
+
+
+def _vpc_attr(attr):
+    def fn(instance, old, new, props, account_id, region):
+        _ec2(account_id, region).modify_vpc_attribute(instance.id, attr, _bool(new, True if attr == "enable_dns_support" else False))
+    return fn
+
+
+def _bool(value, default):
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+def _subnet_public_ip(instance, old, new, props, account_id, region):
+    _ec2(account_id, region).modify_subnet_attribute(instance.id, "map_public_ip_on_launch", _bool(new, False))
+
+
+def _endpoint_list(field, add_kw, remove_kw):
+    def fn(instance, old, new, props, account_id, region):
+        old_ids, new_ids = set(_ids(old)), set(_ids(new))
+        kwargs = dict(vpc_id=instance.id, policy_doc=None, add_subnets=None, remove_subnets=None,
+                      remove_route_tables=None, add_route_tables=None, add_security_groups=None,
+                      remove_security_groups=None)
+        kwargs[add_kw] = sorted(new_ids - old_ids)
+        kwargs[remove_kw] = sorted(old_ids - new_ids)
+        _ec2(account_id, region).modify_vpc_endpoint(**kwargs)
+    return fn
+
+
+def _endpoint_policy(instance, old, new, props, account_id, region):
+    doc = json.dumps(new) if isinstance(new, dict) else new
+    _ec2(account_id, region).modify_vpc_endpoint(
+        vpc_id=instance.id, policy_doc=doc, add_subnets=None, remove_subnets=None,
+        remove_route_tables=None, add_route_tables=None, add_security_groups=None,
+        remove_security_groups=None,
+    )
+
+
+def _endpoint_private_dns(instance, old, new, props, account_id, region):
+    instance.private_dns_enabled = _bool(new, False)
+
+
+def _kms(account_id, region):
+    from moto.kms.models import kms_backends
+
+    return kms_backends[account_id][region]
+
+
+def _key_description(instance, old, new, props, account_id, region):
+    _kms(account_id, region).update_key_description(instance.id, new or "")
+
+
+def _key_policy(instance, old, new, props, account_id, region):
+    _kms(account_id, region).put_key_policy(instance.id, json.dumps(new) if isinstance(new, dict) else new)
+
+
+def _key_rotation(instance, old, new, props, account_id, region):
+    backend = _kms(account_id, region)
+    if _bool(new, False):
+        backend.enable_key_rotation(instance.id)
+    else:
+        backend.disable_key_rotation(instance.id)
+
+
+def _key_enabled(instance, old, new, props, account_id, region):
+    backend = _kms(account_id, region)
+    if _bool(new, True):
+        backend.enable_key(instance.id)
+    else:
+        backend.disable_key(instance.id)
+
+
+def _key_tags(instance, old, new, props, account_id, region):
+    backend = _kms(account_id, region)
+    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
+    gone = [k for k in old_tags if k not in new_tags]
+    if gone:
+        backend.untag_resource(instance.arn, gone)
+    if new_tags:
+        backend.tag_resource(instance.arn, new_tags)
+
+
+def _no_api_effect(instance, old, new, props, account_id, region):
+    """A property that only matters at deletion (read again from the template then)."""
+
+
+def _alias_target(instance, old, new, props, account_id, region):
+    _kms(account_id, region).update_alias(target_key_id=new, alias_name=props["AliasName"])
+
+
+def _logs(account_id, region):
+    from moto.logs.models import logs_backends
+
+    return logs_backends[account_id][region]
+
+
+def _log_retention(instance, old, new, props, account_id, region):
+    backend = _logs(account_id, region)
+    if new is None:
+        backend.delete_retention_policy(instance.name)
+    else:
+        backend.put_retention_policy(instance.name, int(new))
+
+
+def _log_kms(instance, old, new, props, account_id, region):
+    instance.kms_key_id = new
+
+
+def _log_tags(instance, old, new, props, account_id, region):
+    backend = _logs(account_id, region)
+    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
+    gone = [k for k in old_tags if k not in new_tags]
+    if gone:
+        backend.untag_log_group(instance.name, gone)
+    if new_tags:
+        backend.tag_log_group(instance.name, new_tags)
+
+
+def _role_trust(instance, old, new, props, account_id, region):
+    _iam(account_id, region).update_assume_role_policy(instance.name, json.dumps(new) if isinstance(new, dict) else new)
+
+
+def _role_description(instance, old, new, props, account_id, region):
+    _iam(account_id, region).update_role_description(instance.name, new or "")
+
+
+def _role_session(instance, old, new, props, account_id, region):
+    instance.max_session_duration = int(new or 3600)
+
+
+def _role_inline(instance, old, new, props, account_id, region):
+    backend = _iam(account_id, region)
+    old_names = {p["PolicyName"] for p in old or []}
+    new_docs = {p["PolicyName"]: p["PolicyDocument"] for p in new or []}
+    for name in old_names - set(new_docs):
+        backend.delete_role_policy(instance.name, name)
+    for name, doc in new_docs.items():
+        backend.put_role_policy(instance.name, name, json.dumps(doc) if isinstance(doc, dict) else doc)
+
+
+def _role_managed(instance, old, new, props, account_id, region):
+    backend = _iam(account_id, region)
+    old_arns, new_arns = set(_ids(old)), set(_ids(new))
+    for arn in sorted(old_arns - new_arns):
+        backend.detach_role_policy(arn, instance.name)
+    for arn in sorted(new_arns - old_arns):
+        backend.attach_role_policy(arn, instance.name)
+
+
+def _role_boundary(instance, old, new, props, account_id, region):
+    backend = _iam(account_id, region)
+    if new:
+        backend.put_role_permissions_boundary(instance.name, new)
+    else:
+        backend.delete_role_permissions_boundary(instance.name)
+
+
+def _role_tags(instance, old, new, props, account_id, region):
+    backend = _iam(account_id, region)
+    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
+    gone = [k for k in old_tags if k not in new_tags]
+    if gone:
+        backend.untag_role(instance.name, gone)
+    if new_tags:
+        backend.tag_role(instance.name, [{"Key": k, "Value": v} for k, v in new_tags.items()])
+
+
+def _inline_policy(instance, old, new, props, account_id, region):
+    backend = _iam(account_id, region)
+    doc = props.get("PolicyDocument")
+    return backend.update_inline_policy(
+        instance.name, props.get("PolicyName", instance.name),
+        json.dumps(doc) if isinstance(doc, dict) else doc,
+        props.get("Groups"), props.get("Roles"), props.get("Users"),
+    )
+
+
+def _managed_policy_document(instance, old, new, props, account_id, region):
+    backend = _iam(account_id, region)
+    versions = backend.list_policy_versions(instance.arn)
+    if len(versions) >= 5:
+        oldest = next(v for v in versions if not v.is_default)
+        backend.delete_policy_version(instance.arn, oldest.version_id)
+    backend.create_policy_version(instance.arn, json.dumps(new) if isinstance(new, dict) else new, "true")
+
+
+def _managed_policy_attach(kind):
+    def fn(instance, old, new, props, account_id, region):
+        backend = _iam(account_id, region)
+        attach = getattr(backend, f"attach_{kind}_policy")
+        detach = getattr(backend, f"detach_{kind}_policy")
+        old_names, new_names = set(_ids(old)), set(_ids(new))
+        for name in sorted(old_names - new_names):
+            detach(instance.arn, name)
+        for name in sorted(new_names - old_names):
+            attach(instance.arn, name)
+    return fn
+
+
+def _ssm(account_id, region):
+    from moto.ssm.models import ssm_backends
+
+    return ssm_backends[account_id][region]
+
+
+def _ssm_put(instance, old, new, props, account_id, region):
+    param = _ssm(account_id, region).put_parameter(
+        name=instance.name,
+        description=props.get("Description"),
+        value=props.get("Value"),
+        parameter_type=props.get("Type"),
+        allowed_pattern=props.get("AllowedPattern"),
+        keyid=None,
+        overwrite=True,
+        tags=None,
+        data_type=props.get("DataType", "text"),
+        tier=props.get("Tier"),
+        policies=props.get("Policies"),
+    )
+    return _ssm(account_id, region).get_parameter(instance.name) if param is None else None
+
+
+def _ssm_tags(instance, old, new, props, account_id, region):
+    backend = _ssm(account_id, region)
+    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
+    gone = [k for k in old_tags if k not in new_tags]
+    if gone:
+        backend.remove_tags_from_resource("Parameter", instance.name, gone)
+    if new_tags:
+        backend.add_tags_to_resource("Parameter", instance.name, new_tags)
+
+
+def _s3(account_id, region):
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    return s3_backends[account_id][get_partition(region)]
+
+
+def _bucket_tags(instance, old, new, props, account_id, region):
+    _s3(account_id, region).put_bucket_tagging(instance.name, _tag_dict(new))
+
+
+def _bucket_encryption(instance, old, new, props, account_id, region):
+    from moto.s3.cloud_formation import cfn_to_api_encryption
+
+    backend = _s3(account_id, region)
+    if new:
+        backend.put_bucket_encryption(instance.name, cfn_to_api_encryption(new))
+    else:
+        backend.delete_bucket_encryption(instance.name)
+
+
+def _bucket_versioning(instance, old, new, props, account_id, region):
+    status = (new or {}).get("Status", "Suspended")
+    _s3(account_id, region).put_bucket_versioning(instance.name, status)
+
+
+def _bucket_public_access(instance, old, new, props, account_id, region):
+    backend = _s3(account_id, region)
+    if new:
+        backend.put_public_access_block(instance.name, {k: str(_bool(v, False)).lower() for k, v in new.items()})
+    else:
+        backend.delete_public_access_block(instance.name)
+
+
+UPDATERS: dict[str, dict[str, Callable]] = {
+    "AWS::EC2::VPC": {
+        "EnableDnsSupport": _vpc_attr("enable_dns_support"),
+        "EnableDnsHostnames": _vpc_attr("enable_dns_hostnames"),
+    },
+    "AWS::EC2::Subnet": {"MapPublicIpOnLaunch": _subnet_public_ip},
+    "AWS::EC2::VPCEndpoint": {
+        "PolicyDocument": _endpoint_policy,
+        "SubnetIds": _endpoint_list("SubnetIds", "add_subnets", "remove_subnets"),
+        "RouteTableIds": _endpoint_list("RouteTableIds", "add_route_tables", "remove_route_tables"),
+        "SecurityGroupIds": _endpoint_list("SecurityGroupIds", "add_security_groups", "remove_security_groups"),
+        "PrivateDnsEnabled": _endpoint_private_dns,
+    },
+    "AWS::KMS::Key": {
+        "Description": _key_description,
+        "KeyPolicy": _key_policy,
+        "EnableKeyRotation": _key_rotation,
+        "Enabled": _key_enabled,
+        "Tags": _key_tags,
+        "PendingWindowInDays": _no_api_effect,
+    },
+    "AWS::KMS::Alias": {"TargetKeyId": _alias_target},
+    "AWS::Logs::LogGroup": {
+        "RetentionInDays": _log_retention,
+        "KmsKeyId": _log_kms,
+        "Tags": _log_tags,
+    },
+    "AWS::IAM::Role": {
+        "AssumeRolePolicyDocument": _role_trust,
+        "Description": _role_description,
+        "MaxSessionDuration": _role_session,
+        "Policies": _role_inline,
+        "ManagedPolicyArns": _role_managed,
+        "PermissionsBoundary": _role_boundary,
+        "Tags": _role_tags,
+    },
+    "AWS::IAM::Policy": {
+        "PolicyDocument": _inline_policy,
+        "Roles": _inline_policy,
+        "Users": _inline_policy,
+        "Groups": _inline_policy,
+    },
+    "AWS::IAM::ManagedPolicy": {
+        "PolicyDocument": _managed_policy_document,
+        "Roles": _managed_policy_attach("role"),
+        "Users": _managed_policy_attach("user"),
+        "Groups": _managed_policy_attach("group"),
+    },
+    "AWS::SSM::Parameter": {
+        "Value": _ssm_put,
+        "Description": _ssm_put,
+        "AllowedPattern": _ssm_put,
+        "Tier": _ssm_put,
+        "DataType": _ssm_put,
+        "Policies": _ssm_put,
+        "Type": _ssm_put,
+        "Tags": _ssm_tags,
+    },
+    "AWS::S3::Bucket": {
+        "Tags": _bucket_tags,
+        "BucketEncryption": _bucket_encryption,
+        "VersioningConfiguration": _bucket_versioning,
+        "PublicAccessBlockConfiguration": _bucket_public_access,
+    },
+}
+
+
+# ---------------------------------------------------------------- Fn::GetAtt attributes moto lacks
+
+
+def _first(*names):
+    def fn(instance, account_id, region):
+        for name in names:
+            value = getattr(instance, name, None)
+            if value not in (None, ""):
+                return value
+        return None
+    return fn
+
+
+def _subnet_az_id(instance, account_id, region):
+    zones = _ec2(account_id, region).describe_availability_zones()
+    return next((z.zone_id for z in zones if z.name == instance.availability_zone), None)
+
+
+def _ssm_arn(instance, account_id, region):
+    from moto.utilities.utils import get_partition
+
+    name = instance.name if instance.name.startswith("/") else "/" + instance.name
+    return f"arn:{get_partition(region)}:ssm:{region}:{account_id}:parameter{name}"
+
+
+#: attributes AWS documents for a type that moto's handler does not answer
+ATTRIBUTES: dict[str, dict[str, Callable]] = {
+    "AWS::EC2::Subnet": {
+        "AvailabilityZone": _first("availability_zone"),
+        "CidrBlock": _first("cidr_block"),
+        "VpcId": _first("vpc_id"),
+        "SubnetId": _first("id"),
+        "AvailabilityZoneId": _subnet_az_id,
+        "MapPublicIpOnLaunch": _first("map_public_ip_on_launch"),
+    },
+    "AWS::EC2::VPC": {
+        "EnableDnsHostnames": _first("enable_dns_hostnames"),
+        "EnableDnsSupport": _first("enable_dns_support"),
+        "InstanceTenancy": _first("instance_tenancy"),
+    },
+    "AWS::EC2::SecurityGroup": {
+        "Id": _first("id"),
+        "VpcId": _first("vpc_id"),
+        "GroupName": _first("name"),
+        "GroupDescription": _first("description"),
+    },
+    "AWS::EC2::VPCEndpoint": {
+        "Id": _first("id"),
+        "NetworkInterfaceIds": lambda i, a, r: list(getattr(i, "network_interface_ids", []) or []),
+        "DnsEntries": lambda i, a, r: [f"{e.get('hosted_zone_id', '')}:{e.get('dns_name', '')}"
+                                       for e in getattr(i, "dns_entries", []) or []],
+    },
+    "AWS::EC2::InternetGateway": {"InternetGatewayId": _first("id")},
+    "AWS::EC2::RouteTable": {"RouteTableId": _first("id")},
+    "AWS::EC2::NatGateway": {"NatGatewayId": _first("id")},
+    "AWS::EC2::EIP": {"PublicIp": _first("public_ip")},
+    "AWS::EC2::FlowLog": {"Id": _first("id")},
+    "AWS::IAM::ManagedPolicy": {
+        "PolicyArn": _first("arn"),
+        "PolicyId": _first("id"),
+        "DefaultVersionId": _first("default_version_id"),
+    },
+    "AWS::KMS::Key": {"KeyId": _first("id")},
+    "AWS::SSM::Parameter": {
+        "Name": _first("name"),
+        "Value": _first("value"),
+        "Type": _first("parameter_type"),
+        "Arn": _ssm_arn,
+    },
+    "AWS::SNS::Topic": {"TopicArn": _first("arn")},
+    "AWS::SQS::Queue": {"QueueUrl": _first("url")},
+    "AWS::SageMaker::Endpoint": {"EndpointArn": _first("endpoint_arn", "arn")},
+    "AWS::SageMaker::EndpointConfig": {"EndpointConfigArn": _first("endpoint_config_arn", "arn")},
+    "AWS::SageMaker::Model": {"ModelArn": _first("model_arn", "arn")},
+    "AWS::SageMaker::NotebookInstance": {"NotebookInstanceArn": _first("notebook_instance_arn", "arn")},
+    "AWS::SageMaker::NotebookInstanceLifecycleConfig": {
+        "NotebookInstanceLifecycleConfigArn": _first("notebook_instance_lifecycle_config_arn", "arn"),
+    },
+}
+
+
+def attribute(resource_type: str, instance: Any, name: str, account_id: str, region: str) -> Any:
+    """An attribute from ``ATTRIBUTES`` (None when the emulator cannot answer it)."""
+    fn = ATTRIBUTES.get(resource_type, {}).get(name)
+    return fn(instance, account_id, region) if fn else None
+
+
+# ---------------------------------------------------------------- stack tags on resources
+
+
+def _w_ec2(instance, remove, add, account_id, region):
+    backend = _ec2(account_id, region)
+    if remove:
+        backend.delete_tag_keys([instance.id], remove)
+    if add:
+        backend.create_tags([instance.id], add)
+
+
+def _w_ssm(instance, remove, add, account_id, region):
+    backend = _ssm(account_id, region)
+    if remove:
+        backend.remove_tags_from_resource("Parameter", instance.name, remove)
+    if add:
+        backend.add_tags_to_resource("Parameter", instance.name, add)
+
+
+def _w_kms(instance, remove, add, account_id, region):
+    backend = _kms(account_id, region)
+    if remove:
+        backend.untag_resource(instance.id, remove)
+    if add:
+        backend.tag_resource(instance.id, add)
+
+
+def _w_role(instance, remove, add, account_id, region):
+    backend = _iam(account_id, region)
+    if remove:
+        backend.untag_role(instance.name, remove)
+    if add:
+        backend.tag_role(instance.name, [{"Key": k, "Value": v} for k, v in add.items()])
+
+
+def _w_logs(instance, remove, add, account_id, region):
+    backend = _logs(account_id, region)
+    if remove:
+        backend.untag_log_group(instance.name, remove)
+    if add:
+        backend.tag_log_group(instance.name, add)
+
+
+def _w_bucket(instance, remove, add, account_id, region):
+    backend = _s3(account_id, region)
+    current = backend.tagger.get_tag_dict_for_resource(instance.arn)
+    merged = {k: v for k, v in current.items() if k not in remove}
+    merged.update(add)
+    backend.put_bucket_tagging(instance.name, merged)
+
+
+#: how stack-level tags reach a resource of a type whose handler is moto's
+TAG_WRITERS: dict[str, Callable] = {
+    "AWS::SSM::Parameter": _w_ssm,
+    "AWS::KMS::Key": _w_kms,
+    "AWS::IAM::Role": _w_role,
+    "AWS::Logs::LogGroup": _w_logs,
+    "AWS::S3::Bucket": _w_bucket,
+}
+
+
+def _writer(resource_type: str, instance: Any) -> Callable | None:
+    from moto.ec2.models.core import TaggedEC2Resource
+
+    if isinstance(instance, TaggedEC2Resource):
+        return _w_ec2
+    return TAG_WRITERS.get(resource_type)
+
+
+def created_by_extension(cls: type, resource_type: str) -> bool:
+    return _defined_here(_own_method(cls, "create_from_cloudformation_json")) or is_extension(cls)
+
+
+def tag_new(resource_type: str, instance: Any, properties: dict, tags: dict[str, str],
+            account_id: str, region: str) -> None:
+    """Put the stack's tags (and CloudFormation's system tags) on a resource moto created.
+
+    Extension handlers apply them themselves; EC2 resources are tagged by the engine.
+    """
+    from moto.ec2.models.core import TaggedEC2Resource
+
+    if created_by_extension(type(instance), resource_type) or isinstance(instance, TaggedEC2Resource):
+        return
+    writer = TAG_WRITERS.get(resource_type)
+    if writer is None:
+        return
+    declared = _tag_dict(properties.get("Tags"))
+    add = {k: v for k, v in tags.items() if k not in declared}
+    if add:
+        writer(instance, [], add, account_id, region)
+
+
+def retag(resource_type: str, instance: Any, properties: dict, old_tags: dict[str, str],
+          new_tags: dict[str, str], account_id: str, region: str) -> Any:
+    """Apply a change of the stack's tags to one resource (declared tags win)."""
+    own_update = _own_method(type(instance), "update_from_cloudformation_json")
+    if _defined_here(own_update):
+        # extension handlers compute a resource's tags from the stack's (current) tags
+        return own_update(
+            original_resource=instance, new_resource_name=physical_id(instance),
+            cloudformation_json={"Type": resource_type, "Properties": copy.deepcopy(properties)},
+            account_id=account_id, region_name=region,
+        )
+    writer = _writer(resource_type, instance)
+    if writer is None:
+        raise EmulatorGap(f"Propagating stack tags to {resource_type} is not supported by the embedded emulator")
+    declared = _tag_dict(properties.get("Tags"))
+    remove = [k for k in old_tags if k not in new_tags and k not in declared]
+    add = {k: v for k, v in new_tags.items() if k not in declared and old_tags.get(k) != v}
+    writer(instance, remove, add, account_id, region)
+    return instance
+
+
+def has_own_update(instance: Any) -> bool:
+    """Whether an extension (not this module) updates resources of this model in place."""
+    return _defined_here(_own_method(type(instance), "update_from_cloudformation_json"))

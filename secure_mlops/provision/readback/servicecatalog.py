@@ -1,0 +1,96 @@
+"""AWS Service Catalog: the portfolio, its products (and their template versions), product and
+principal associations, launch role constraints."""
+
+from __future__ import annotations
+
+import json
+
+from . import reader
+from .compare import ABSENT, MISSING
+
+
+def _pages(call, key: str, **kwargs) -> list:
+    """Service Catalog pages with PageToken / NextPageToken."""
+    out, token = [], None
+    while True:
+        page = call(**kwargs, **({"PageToken": token} if token else {}))
+        out += page.get(key, [])
+        token = page.get("NextPageToken")
+        if not token:
+            return out
+
+
+@reader("AWS::ServiceCatalog::Portfolio")
+def portfolio(r):
+    answer = r.client("servicecatalog").describe_portfolio(Id=r.physical_id)
+    got = answer["PortfolioDetail"]
+    r.attributes.update(PortfolioName=got.get("DisplayName"), Id=got["Id"])
+    r.compare_tags(answer.get("Tags", []))
+    r.compare("DisplayName", got.get("DisplayName"))
+    r.compare("ProviderName", got.get("ProviderName"))
+    r.compare("Description", got.get("Description"))
+
+
+@reader("AWS::ServiceCatalog::CloudFormationProduct")
+def product(r):
+    sc = r.client("servicecatalog")
+    got = sc.describe_product_as_admin(Id=r.physical_id)
+    summary = got["ProductViewDetail"]["ProductViewSummary"]
+    artifacts = got.get("ProvisioningArtifactSummaries") or []
+    r.attributes.update(ProductName=summary.get("Name"),
+                        ProvisioningArtifactIds=",".join(a["Id"] for a in artifacts),
+                        ProvisioningArtifactNames=",".join(a.get("Name", "") for a in artifacts))
+    r.compare("Name", summary.get("Name"))
+    r.compare_tags(got.get("Tags", []))
+    r.compare("Owner", summary.get("Owner"))
+    r.compare("Distributor", summary.get("Distributor"))
+    r.compare("ProductType", summary.get("Type"), default="CLOUD_FORMATION_TEMPLATE")
+    declared = r.declared("ProvisioningArtifactParameters", default=[])
+    by_name = {a.get("Name"): a for a in artifacts}
+    r.compare("ProvisioningArtifactParameters[*].Name", list(by_name), kind="set",
+              declared=[d.get("Name") for d in declared])
+    for i, d in enumerate(declared):
+        found = by_name.get(d.get("Name"))
+        if found is None:
+            continue  # reported above
+        detail = sc.describe_provisioning_artifact(ProductId=summary["ProductId"], ProvisioningArtifactId=found["Id"])
+        info = detail.get("Info") or {}
+        url = (d.get("Info") or {}).get("LoadTemplateFromURL", MISSING)
+        r.compare(f"ProvisioningArtifactParameters[{i}].Info.LoadTemplateFromURL",
+                  info.get("TemplateUrl") or info.get("LoadTemplateFromURL"), declared=url)
+        active = detail.get("ProvisioningArtifactDetail", {}).get("Active")
+        if active is not None:
+            r.compare(f"ProvisioningArtifactParameters[{i}].Active", active, default=True, declared=MISSING)
+
+
+@reader("AWS::ServiceCatalog::PortfolioProductAssociation")
+def portfolio_product_association(r):
+    portfolio_id, product_id = r.required("PortfolioId"), r.required("ProductId")
+    linked = [p["Id"] for p in _pages(r.client("servicecatalog").list_portfolios_for_product, "PortfolioDetails",
+                                      ProductId=product_id)]
+    r.compare("PortfolioId", portfolio_id if portfolio_id in linked else (linked or ABSENT))
+
+
+@reader("AWS::ServiceCatalog::PortfolioPrincipalAssociation")
+def portfolio_principal_association(r):
+    portfolio_id, principal = r.required("PortfolioId"), r.required("PrincipalARN")
+    principals = _pages(r.client("servicecatalog").list_principals_for_portfolio, "Principals",
+                        PortfolioId=portfolio_id)
+    found = next((p for p in principals if p.get("PrincipalARN") == principal), None)
+    r.compare("PrincipalARN", found["PrincipalARN"] if found else ABSENT)
+    r.compare("PrincipalType", found.get("PrincipalType") if found else ABSENT)
+
+
+@reader("AWS::ServiceCatalog::LaunchRoleConstraint")
+def launch_role_constraint(r):
+    got = r.client("servicecatalog").describe_constraint(Id=r.physical_id)
+    detail = got.get("ConstraintDetail") or {}
+    r.compare("(type)", detail.get("Type"), declared="LAUNCH")
+    r.compare("PortfolioId", detail.get("PortfolioId"))
+    r.compare("ProductId", detail.get("ProductId"))
+    try:
+        params = json.loads(got.get("ConstraintParameters") or "{}")
+    except ValueError:
+        params = {}
+    r.compare("RoleArn", params.get("RoleArn"))
+    r.compare("LocalRoleName", params.get("LocalRoleName"))

@@ -1,0 +1,122 @@
+"""`secure-mlops report`: answer the security questions from gate and audit findings.
+
+Order of work: read and validate every input (exit 2 on a bad file, before any AWS call),
+render the chosen format, then (with --to-security-hub) resolve and print the target and
+import the live findings. Exit code: 1 when a finding FAILs or is in ERROR at or above
+--fail-on, or when a finding could not be imported; else 0.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+FORMATS = ("terminal", "html", "json", "sarif", "asff")
+
+
+def render(report, fmt: str, *, for_file: bool = False) -> str | None:
+    """The report in `fmt`. For the terminal format without a file, print and return None."""
+    if fmt == "terminal":
+        from . import terminal
+
+        if for_file:
+            return terminal.render_text(report)
+        from .. import console
+
+        terminal.render(report, console.out())
+        return None
+    if fmt == "html":
+        from . import html
+
+        return html.render(report)
+    if fmt == "json":
+        from . import report_json
+
+        return report_json.render(report)
+    if fmt == "sarif":
+        from .sarif import render_sarif
+
+        # the gate's renderer: template findings at file/line, live ones at their ARN; PASS left out
+        return render_sarif(report.findings, catalog=report.evaluation.catalog)
+    if fmt == "asff":
+        from . import asff
+
+        return asff.render(report)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _write(text: str, output: Path | None) -> None:
+    from .. import console
+
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        console.announce(f"Wrote {output}")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _to_security_hub(report, local: bool, region: str | None, profile: str | None) -> bool:
+    """Import the live findings; print the target first and every finding not imported."""
+    from rich.progress import Progress
+
+    from .. import console
+    from ..target import resolve
+    from .asff import live_findings
+    from .security_hub import import_findings
+
+    live = live_findings(report)  # raises AsffError (input error) before any AWS call
+    skipped = sum(1 for f in report.findings if f.source.value == "template")
+    target = resolve(local=local, region=region, profile=profile, announce=console.announce)
+    console.print_target(target)
+    if skipped:
+        console.announce(f"{skipped} template findings are not imported: they describe templates, not "
+                         "resources in an account (use --format sarif for code scanning).")
+    if not live:
+        console.warn("no live findings to import (give an audit findings file)")
+        return True
+    with Progress(console=console.err(), transient=True) as progress:
+        task = progress.add_task("Importing into Security Hub", total=len(live))
+        result = import_findings(target.session, live, target.account, target.region,
+                                 progress=lambda n: progress.advance(task, n))
+    for failure in result.failures:
+        console.error(f"not imported: {failure.finding_id}: {failure.code}: {failure.message}")
+    console.announce(
+        f"Security Hub ({result.account}, {result.region}): imported {result.imported} of {len(live)} "
+        f"findings in {result.requests} request(s); {len(result.failures)} not imported."
+    )
+    return result.ok
+
+
+def run(findings_files, fmt: str, output: Path | None, fail_on: str, to_security_hub: bool,
+        local: bool, region: str | None, profile: str | None) -> int:
+    """The `report` command. Raises FindingsFileError / UserError for bad input (exit 2)."""
+    from ..errors import UserError
+    from .asff import AsffError
+    from .build import build_report
+    from .merge import load
+
+    if fmt not in FORMATS:
+        raise UserError(f"unknown format {fmt!r}", field="--format", fix=f"choose one of {', '.join(FORMATS)}")
+    merged = load(findings_files)
+    report = build_report(merged, fail_on=fail_on)
+    try:
+        text = render(report, fmt, for_file=output is not None)
+        if to_security_hub:
+            from .asff import live_findings
+
+            live_findings(report)  # validate before anything is written or sent
+    except AsffError as exc:
+        raise UserError(str(exc)) from None
+    if text is not None:
+        _write(text, output)
+    code = report.exit_code
+    if to_security_hub:
+        try:
+            imported_all = _to_security_hub(report, local, region, profile)
+        except AsffError as exc:  # pragma: no cover - validated above
+            raise UserError(str(exc)) from None
+        if not imported_all:
+            code = max(code, 1)
+    return code

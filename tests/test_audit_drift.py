@@ -1,0 +1,214 @@
+"""The audit against a drifted estate on the emulator (two accounts, two environments).
+
+One estate (test_audit_estate.py) holds, for every detective control, at least one
+non-compliant resource beside compliant twins. The audit runs once, over an accounts file
+(two fake accounts reached with sts:AssumeRole), and every test here reads its findings:
+
+- test_control_verdicts[ID]: a compliant twin PASSES and a non-compliant resource FAILS;
+- test_drift_fails_exactly[ID]: the FAIL findings of the control are exactly the drift;
+- the audit is efficient (one list call per resource type and account-region, five S3 calls
+  per bucket), changes nothing (read-only calls only), and errors only where the emulator
+  lacks an API (recorded in docs/emulator-gaps-requests.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+
+import pytest
+import yaml
+
+from test_audit_estate import ACCOUNT_A, ACCOUNT_B, REGION, build
+
+pytestmark = pytest.mark.emulator
+
+#: where the emulator cannot give a verdict yet (moto drops a field), each requested in
+#: docs/emulator-gaps-requests.md: (control, why, resources the gap affects or None for all).
+#: A probe says whether the gap is still open; while it is, the test narrows its assertions to
+#: the resources the gap does not touch, or expects failure (xfail) when it touches them all.
+GAPS = [
+    ("SM-NB-05", "describe_notebook_instance drops InstanceMetadataServiceConfiguration", None),
+    ("SM-MOD-01", "create_model drops EnableNetworkIsolation", None),
+    ("SM-JOB-03", "describe_processing_job drops ProcessingResources", {"pj-compliant", "pj-no-vpc"}),
+    ("SM-JOB-04", "describe_processing_job drops ProcessingResources", {"pj-compliant", "pj-no-vpc"}),
+    ("SM-REG-04", "update_model_package drops CustomerMetadataProperties", {"env-a-models/1"}),
+]
+
+
+def _gap_open(session, control: str) -> bool:
+    sm = session.client("sagemaker")
+    if control == "SM-NB-05":
+        d = sm.describe_notebook_instance(NotebookInstanceName="nb-compliant")
+        return (d.get("InstanceMetadataServiceConfiguration") or {}).get("MinimumInstanceMetadataServiceVersion") != "2"
+    if control == "SM-MOD-01":
+        return sm.describe_model(ModelName="m-approved").get("EnableNetworkIsolation") is not True
+    if control in ("SM-JOB-03", "SM-JOB-04"):
+        return "ProcessingResources" not in sm.describe_processing_job(ProcessingJobName="pj-compliant")
+    if control == "SM-REG-04":
+        arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_A}:model-package/env-a-models/1"
+        return "CustomerMetadataProperties" not in sm.describe_model_package(ModelPackageName=arn)
+    return False
+
+
+def _narrow(audited, control_id):
+    """Resource ids to leave out of the assertions (an open emulator gap); xfail if it is all of them."""
+    ignored = set()
+    for control, why, affected in audited["gaps"]:
+        if control != control_id:
+            continue
+        if affected is None:
+            pytest.xfail(f"emulator gap: {why} (requested in docs/emulator-gaps-requests.md)")
+        ignored |= affected
+    return ignored
+
+
+@pytest.fixture(scope="module")
+def audited(emulator, tmp_path_factory):
+    """Build the estate, then audit both accounts once, as `audit --accounts FILE --stats` does.
+
+    The audit is called as a function (the CLI's own path is tested in test_audit_cli.py):
+    resolving the target through the CLI probes the emulator with a call whose cost grows
+    with its state (see docs/emulator-gaps-requests.md).
+    """
+    from secure_mlops.audit.accounts import load_accounts
+    from secure_mlops.audit.audit import run_audit
+    from secure_mlops.audit.sessions import assume_role_session
+    from secure_mlops.controls import load_catalog
+    from secure_mlops.findings import exit_code, make_document
+    from secure_mlops.provision.emulator import server
+    from secure_mlops.target import Target, emulator_session
+
+    saved = dict(os.environ)
+    try:
+        emulator.reset()
+        session_a = emulator_session(emulator.endpoint, REGION)
+        session_b = assume_role_session(session_a, f"arn:aws:iam::{ACCOUNT_B}:role/estate-builder", REGION)
+        expected = build(session_a, session_b)
+        gaps = [g for g in GAPS if _gap_open(session_a, g[0])]
+        accounts = tmp_path_factory.mktemp("audit") / "accounts.yml"
+        accounts.write_text(yaml.safe_dump({"accounts": [
+            {"account_id": ACCOUNT_A, "name": "team-a", "role": f"arn:aws:iam::{ACCOUNT_A}:role/audit",
+             "regions": [REGION]},
+            {"account_id": ACCOUNT_B, "name": "team-b", "role": f"arn:aws:iam::{ACCOUNT_B}:role/audit",
+             "regions": [REGION]},
+        ]}))
+        target = Target(kind="emulator", session=session_a, region=REGION, account=server.ACCOUNT_ID,
+                        endpoint_url=emulator.endpoint, reason="tests")
+        controls = load_catalog().with_mode("detective")
+        result = run_audit(target, controls, accounts=load_accounts(accounts))
+        doc = make_document(result.findings, "audit", target=result.target,
+                            evaluated_controls=[c.id for c in controls])
+        doc = json.loads(json.dumps(doc, default=str))
+        doc["stats"] = result.stats.to_dict()
+        return {"expected": expected, "exit_code": exit_code(result.findings, "low"), "doc": doc, "gaps": gaps}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _by(doc, status):
+    out = defaultdict(set)
+    for f in doc["findings"]:
+        if f["status"] == status:
+            out[(f["account"], f["control_id"])].add(f["resource_id"])
+    return out
+
+
+def _detective_ids():
+    from secure_mlops.controls import load_catalog
+
+    return [c.id for c in load_catalog().with_mode("detective")]
+
+
+def test_the_audit_ran_and_exited_1(audited):
+    assert audited["exit_code"] == 1  # drift at every severity
+    from secure_mlops.findings import load_documents
+
+    path = None
+    # the document is valid against the findings schema the report reads
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(audited["doc"], fh)
+        path = fh.name
+    docs = load_documents([path])
+    assert docs[0]["kind"] == "audit"
+    assert set(docs[0]["evaluated_controls"]) == set(_detective_ids())
+
+
+@pytest.mark.parametrize("control_id", _detective_ids())
+def test_control_verdicts(audited, control_id):
+    """A compliant twin PASSES and a non-compliant resource FAILS, with evidence."""
+    ignored = _narrow(audited, control_id)
+    exp = audited["expected"]
+    fails, passes = _by(audited["doc"], "FAIL"), _by(audited["doc"], "PASS")
+    bad = {(acct, rid) for (acct, c), ids in exp.fail.items() if c == control_id for rid in ids - ignored}
+    good = {(acct, rid) for (acct, c), ids in exp.passes.items() if c == control_id for rid in ids - ignored}
+    assert bad, f"the estate has no non-compliant resource for {control_id}"
+    assert good, f"the estate has no compliant resource for {control_id}"
+    for acct, rid in bad:
+        assert rid in fails[(acct, control_id)], f"{control_id}: {rid} in {acct} should FAIL"
+    for acct, rid in good:
+        assert rid in passes[(acct, control_id)], f"{control_id}: {rid} in {acct} should PASS"
+    for f in audited["doc"]["findings"]:
+        if f["control_id"] == control_id and f["status"] in ("PASS", "FAIL"):
+            assert f["evidence"], f"{control_id} {f['resource_id']}: no evidence"
+            assert f["account"] and f["region"] == REGION
+
+
+@pytest.mark.parametrize("control_id", _detective_ids())
+def test_drift_fails_exactly(audited, control_id):
+    """No more and no fewer FAIL findings than the drift created, in both accounts."""
+    ignored = _narrow(audited, control_id)
+    exp = audited["expected"]
+    fails = _by(audited["doc"], "FAIL")
+    for acct in (ACCOUNT_A, ACCOUNT_B):
+        got = fails.get((acct, control_id), set()) - ignored
+        want = exp.fail.get((acct, control_id), set()) - ignored
+        assert got == want, f"{control_id} in {acct}: FAIL {sorted(got)}, expected {sorted(want)}"
+
+
+def test_errors_only_where_the_emulator_lacks_an_api_or_account_b_lacks_context(audited):
+    for f in audited["doc"]["findings"]:
+        if f["status"] != "ERROR":
+            continue
+        msg = f["message"]
+        if f["account"] == ACCOUNT_B:
+            assert "needs the environment" in msg, msg  # account B publishes no environment
+        else:
+            assert f["control_id"] == "ART-03" and "HTTP 500" in msg, msg  # codecommit:ListRepositories
+
+
+def test_one_listing_per_resource_type_and_account_region(audited):
+    stats = audited["doc"]["stats"]["api_calls"]
+    lists = {op: n for op, n in stats.items() if op.split(":")[1].startswith(("List", "DescribeVpcs",
+                                                                               "DescribeSecurityGroups",
+                                                                               "DescribeTrails", "DescribeLogGroups",
+                                                                               "DescribeRepositories",
+                                                                               "GetAccountAuthorizationDetails",
+                                                                               "DescribeRouteTables",
+                                                                               "DescribeVpcEndpoints"))}
+    # two account-regions; nothing in this estate needs a second page
+    for op, n in lists.items():
+        if op in ("ssm:GetParametersByPath", "kms:ListAliases"):
+            continue
+        assert n <= 2, f"{op} was called {n} times for 2 account-regions"
+
+
+def test_five_calls_per_bucket(audited):
+    calls = audited["doc"]["stats"]["api_calls"]
+    buckets = {f["resource_id"] for f in audited["doc"]["findings"] if f["control_id"] == "S3-01"}
+    per_bucket = [op for op in calls if op.startswith("s3:Get")]
+    assert sorted(per_bucket) == sorted(["s3:GetBucketEncryption", "s3:GetPublicAccessBlock", "s3:GetBucketPolicy",
+                                         "s3:GetBucketVersioning", "s3:GetBucketLogging"])
+    for op in per_bucket:
+        assert calls[op] == len(buckets), f"{op}: {calls[op]} calls for {len(buckets)} buckets"
+
+
+def test_the_audit_changes_nothing(audited):
+    """Only read operations: List*, Describe*, Get*, plus sts:AssumeRole to reach the accounts."""
+    for op in audited["doc"]["stats"]["api_calls"]:
+        name = op.split(":")[1]
+        assert name.startswith(("List", "Describe", "Get")) or op == "sts:AssumeRole", op

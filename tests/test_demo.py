@@ -1,0 +1,60 @@
+"""`secure-mlops demo`: the whole flow on the emulator (the README's quick start)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from secure_mlops.cli import main
+
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def wide_console():
+    from secure_mlops import console
+
+    saved = console.err().width, console.out().width
+    console.err().width = console.out().width = 400
+    yield
+    console.err().width, console.out().width = saved
+
+
+def run_demo(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--out-dir", str(tmp_path / "demo")], catch_exceptions=False)
+    return result.exit_code, re.sub(r"\s+", " ", result.output)
+
+
+def test_demo_runs_the_whole_flow_and_writes_the_reports(tmp_path, aws):
+    code, out = run_demo(tmp_path)
+    demo = tmp_path / "demo"
+    assert "Target: embedded emulator" in out
+    assert "unavailable" not in out, out
+    assert code == 0, out
+    assert (demo / "secure-mlops.yaml").exists()
+    gate = json.loads((demo / "gate.json").read_text())
+    audit = json.loads((demo / "audit.json").read_text())
+    assert gate["kind"] == "gate" and audit["kind"] == "audit" and audit["findings"]
+    html = (demo / "report.html").read_text()
+    assert "<html" in html.lower()
+    assert str(demo / "report.html") in out
+
+    # a second run: provision changes nothing
+    code, out = run_demo(tmp_path)
+    assert code == 0, out
+    assert "No change: the environment is deployed as configured." in out
+
+
+def test_a_missing_part_is_reported_unavailable_never_done(tmp_path, aws, monkeypatch):
+    # the deployer missing from the build: the demo says so, runs nothing that depends on it, fails
+    monkeypatch.setitem(sys.modules, "secure_mlops.provision.deployer", None)
+    code, out = run_demo(tmp_path)
+    assert code == 1
+    assert re.search(r"provision and verify \S* ?unavailable", out), out
+    assert re.search(r"audit \S* ?not run", out), out
+    assert not (tmp_path / "demo" / "audit.json").exists()
+    assert aws.client("cloudformation").describe_stacks()["Stacks"] == []

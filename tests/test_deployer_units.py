@@ -1,0 +1,148 @@
+"""Deployer pieces that need no emulator: failure diagnosis, no-change detection, tags, templates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from secure_mlops.errors import UserError
+from secure_mlops.provision import changesets, events, templatefile
+from secure_mlops.provision.deployer import tag_value
+from secure_mlops.provision.projects import should_create_project_roles
+from secure_mlops.provision.retained import removal_commands
+from secure_mlops.provision.deploy_errors import DeployError
+
+STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/env/1"
+
+
+def ev(lid, status, reason=None, rtype="AWS::EC2::Subnet", physical=None):
+    return {"EventId": f"{lid}-{status}", "StackId": STACK_ID, "LogicalResourceId": lid, "ResourceType": rtype,
+            "PhysicalResourceId": physical if physical is not None else f"id-{lid}", "ResourceStatus": status,
+            "ResourceStatusReason": reason, "Timestamp": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+
+
+def stack_ev(status, reason=None):
+    return ev("env", status, reason, rtype="AWS::CloudFormation::Stack", physical=STACK_ID)
+
+
+# AWS's order for a failed creation: the cause, then the resources it cancelled, then rollback
+FAILED_CREATE = [
+    stack_ev("CREATE_IN_PROGRESS", "User Initiated"),
+    ev("Vpc", "CREATE_IN_PROGRESS"), ev("Vpc", "CREATE_COMPLETE"),
+    ev("Key", "CREATE_IN_PROGRESS"),
+    ev("Subnet", "CREATE_IN_PROGRESS"),
+    ev("Subnet", "CREATE_FAILED", "The CIDR '192.168.0.0/24' is invalid. (Service: Ec2, Status Code: 400)"),
+    ev("Key", "CREATE_FAILED", "Resource creation cancelled", rtype="AWS::KMS::Key"),
+    stack_ev("ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [Key, Subnet]. Rollback requested by user."),
+    ev("Vpc", "DELETE_COMPLETE"),
+    stack_ev("ROLLBACK_COMPLETE"),
+]
+
+
+def test_root_cause_is_the_first_resource_failure_that_is_not_a_cancellation():
+    cause = events.root_cause(FAILED_CREATE)
+    assert cause["LogicalResourceId"] == "Subnet"
+    assert "is invalid" in cause["ResourceStatusReason"]
+    # a cancellation first in the list does not hide the cause
+    reordered = [FAILED_CREATE[6], FAILED_CREATE[5]]
+    assert events.root_cause(reordered)["LogicalResourceId"] == "Subnet"
+
+
+def test_root_cause_falls_back_to_the_stack_and_is_none_without_failures():
+    only_stack = [stack_ev("UPDATE_FAILED", "Export env-VpcId cannot be deleted as it is in use by app")]
+    assert events.root_cause(only_stack)["ResourceStatusReason"].startswith("Export")
+    assert events.root_cause(FAILED_CREATE[:3]) is None
+
+
+def test_failed_resources_keeps_the_last_status_of_each_resource():
+    evs = [ev("Data", "DELETE_IN_PROGRESS", rtype="AWS::S3::Bucket"),
+           ev("Data", "DELETE_FAILED", "The bucket you tried to delete is not empty", rtype="AWS::S3::Bucket"),
+           ev("Param", "DELETE_FAILED", "throttled", rtype="AWS::SSM::Parameter"),
+           ev("Param", "DELETE_COMPLETE", rtype="AWS::SSM::Parameter"),
+           stack_ev("DELETE_FAILED")]
+    failed = events.failed_resources(evs)
+    assert list(failed) == ["Data"]
+
+
+@pytest.mark.parametrize("status,terminal", [
+    ("CREATE_IN_PROGRESS", False), ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", False),
+    ("REVIEW_IN_PROGRESS", True), ("ROLLBACK_COMPLETE", True), ("DELETE_FAILED", True),
+])
+def test_terminal_states(status, terminal):
+    assert events.is_terminal(status) is terminal
+
+
+@pytest.mark.parametrize("reason,no_change", [
+    ("The submitted information didn't contain changes. Submit different information to create a change set.", True),
+    ("No updates are to be performed.", True),
+    ("Template format error: Unresolved resource dependencies [Vpc] in the Resources block", False),
+    ("", False),
+])
+def test_no_change_reasons(reason, no_change):
+    assert changesets.is_no_change(reason) is no_change
+    cs = changesets.ChangeSet("s", "n", "UPDATE", status="FAILED", reason=reason)
+    assert cs.no_changes is no_change
+
+
+def test_change_set_summary_counts_replacements():
+    cs = changesets.ChangeSet("s", "n", "UPDATE", changes=[
+        {"ResourceChange": {"Action": "Add"}},
+        {"ResourceChange": {"Action": "Modify", "Replacement": "True"}},
+        {"ResourceChange": {"Action": "Modify", "Replacement": "False"}},
+        {"ResourceChange": {"Action": "Modify", "Replacement": "Conditional"}},
+        {"ResourceChange": {"Action": "Remove"}},
+    ])
+    assert cs.summary() == {"Add": 1, "Modify": 3, "Remove": 1, "Replace": 2, "Import": 0, "Dynamic": 0}
+
+
+def test_tag_values_keep_allowed_characters_and_fit_the_limit():
+    assert tag_value("JIRA-123: accepted by sec@corp (until 2027)") == "JIRA-123: accepted by sec@corp  until 2027"
+    assert len(tag_value("x" * 1000)) == 256
+
+
+def test_template_reader_understands_short_form_intrinsics():
+    tpl = templatefile.parse(
+        "Parameters:\n  Cidr: {Type: String, Default: 10.0.0.0/24}\n  Azs: {Type: CommaDelimitedList, Default: [a, b]}\n"
+        "Resources:\n  Subnet:\n    Type: AWS::EC2::Subnet\n    Properties:\n      CidrBlock: !Ref Cidr\n"
+        "      VpcId: !GetAtt Vpc.VpcId\n      AvailabilityZone: !Select [0, !Ref Azs]\n"
+        "      Tags: [{Key: Name, Value: !Sub '${AWS::StackName}-subnet'}]\n")
+    subnet = tpl["Resources"]["Subnet"]["Properties"]
+    assert subnet["CidrBlock"] == {"Ref": "Cidr"}
+    assert subnet["VpcId"] == {"Fn::GetAtt": ["Vpc", "VpcId"]}
+    assert templatefile.parameter_defaults(tpl) == {"Cidr": "10.0.0.0/24", "Azs": "a,b"}
+    assert templatefile.referenced_parameters(tpl, "Subnet") == ["Cidr", "Azs"]
+
+
+def test_template_that_does_not_parse_is_a_user_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("Resources: [unclosed\n")
+    with pytest.raises(UserError) as exc:
+        templatefile.load(bad)
+    assert "bad.yaml" in str(exc.value)
+    with pytest.raises(UserError, match="Resources"):
+        templatefile.parse("AWSTemplateFormatVersion: '2010-09-09'\n")
+
+
+def test_project_roles_are_created_only_when_no_role_exists_outside_the_stack():
+    launch, use = "AmazonSageMakerServiceCatalogProductsLaunchRole", "AmazonSageMakerServiceCatalogProductsUseRole"
+    assert should_create_project_roles({launch: "absent", use: "absent"}) is True
+    assert should_create_project_roles({launch: "stack", use: "stack"}) is True  # ours: keep them
+    assert should_create_project_roles({launch: "account", use: "account"}) is False
+    with pytest.raises(DeployError, match="AmazonSageMakerServiceCatalogProductsUseRole"):
+        should_create_project_roles({launch: "account", use: "absent"})
+
+
+def test_removal_commands_name_the_target_and_warn_before_data_goes():
+    target = SimpleNamespace(region="eu-west-1", profile="prod", endpoint_url=None)
+    key = removal_commands("AWS::KMS::Key", "1234abcd", target)
+    assert "aws --profile prod --region eu-west-1 kms schedule-key-deletion --key-id 1234abcd" in key[-1]
+    assert "unreadable" in key[0]
+    bucket = removal_commands("AWS::S3::Bucket", "team-data", target)
+    assert bucket[0].startswith("# back the data up first")
+    efs = removal_commands("AWS::EFS::FileSystem", "fs-1", target)
+    assert any("efs delete-file-system --file-system-id fs-1" in c for c in efs)
+    other = removal_commands("AWS::SageMaker::ModelPackageGroup", "g", target)
+    assert other == ["aws --profile prod --region eu-west-1 cloudcontrol delete-resource "
+                     "--type-name AWS::SageMaker::ModelPackageGroup --identifier g"]

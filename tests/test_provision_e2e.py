@@ -1,0 +1,103 @@
+"""`secure-mlops provision` / `destroy` end to end on the emulator, with the real configuration and templates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from secure_mlops.cli import main
+from secure_mlops.provision.config import example_config
+
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+
+STACKS = ("ds-team-dev-artifacts", "ds-team-dev-core", "ds-team-dev-env")
+
+
+@pytest.fixture(autouse=True)
+def wide_console():
+    from secure_mlops import console
+
+    saved = console.err().width, console.out().width
+    console.err().width = console.out().width = 400
+    yield
+    console.err().width, console.out().width = saved
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    path = tmp_path / "secure-mlops.yaml"
+    path.write_text(example_config())
+    return path
+
+
+def run(*args) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, re.sub(r"\s+", " ", result.output)  # stdout and stderr, interleaved
+
+
+def statuses(aws) -> dict[str, str]:
+    cf = aws.client("cloudformation")
+    out = {}
+    for s in cf.describe_stacks()["Stacks"]:
+        if s["StackName"] in STACKS:
+            out[s["StackName"]] = s["StackStatus"]
+    return out
+
+
+def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
+    code, out = run("provision", "--local", "-c", str(config))
+    assert code == 0, out
+    assert out.index("Target: embedded emulator") < out.index("Gate:")  # the target is printed first
+    assert statuses(aws) == {name: "CREATE_COMPLETE" for name in STACKS}
+    assert "SageMaker projects: associate" in out
+
+    cf = aws.client("cloudformation")
+    change_sets = {name: cf.list_change_sets(StackName=name)["Summaries"] for name in STACKS}
+    code, out = run("provision", "--local", "-c", str(config))
+    assert code == 0, out
+    assert "No change: the environment is deployed as configured." in out
+    for name in STACKS:
+        assert f"{name}: no change" in out
+    assert {name: cf.list_change_sets(StackName=name)["Summaries"] for name in STACKS} == change_sets
+    assert "SageMaker projects: no change" in out
+
+    # a changed configuration, planned only: nothing changes
+    config.write_text(config.read_text().replace('cost-center: "1234"', 'cost-center: "5678"'))
+    before = {s["StackName"]: s for s in cf.describe_stacks()["Stacks"] if s["StackName"] in STACKS}
+    code, out = run("provision", "--local", "-c", str(config), "--plan")
+    assert code == 0, out
+    assert "Plan only: nothing was changed" in out
+    after = {s["StackName"]: s for s in cf.describe_stacks()["Stacks"] if s["StackName"] in STACKS}
+    for name in STACKS:
+        assert after[name]["Tags"] == before[name]["Tags"]
+        assert after[name]["StackStatus"] == "CREATE_COMPLETE"
+
+    code, out = run("destroy", "--local", "-c", str(config), "-y")
+    assert code == 0, out
+    assert statuses(aws) == {}
+    assert "Kept" in out and "DeletionPolicy Retain in the template" in out
+    assert out.index("ds-team-dev-env: DELETE_COMPLETE") < out.index("ds-team-dev-core: DELETE_COMPLETE")
+
+
+def test_a_bad_configuration_value_fails_the_stack_and_destroy_cleans_up(config, aws, emulator):
+    # an existing VPC that does not exist: the configuration is valid, CloudFormation refuses it
+    text = config.read_text()
+    text = re.sub(r"  new_vpc:\n    cidr: 10.0.0.0/16\n    private_subnet_cidrs: \[[^\]]*\]\n",
+                  "  existing_vpc:\n    vpc_id: vpc-0123456789abcdef0\n    cidr: 10.1.0.0/16\n"
+                  "    private_subnet_ids: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]\n"
+                  "    private_route_table_ids: [rtb-0123456789abcdef0, rtb-0fedcba9876543210]\n", text)
+    assert "existing_vpc" in text
+    config.write_text(text)
+    code, out = run("provision", "--local", "-c", str(config))
+    assert code == 1, out
+    assert re.search(r"stack ds-team-dev-env failed \(ROLLBACK_COMPLETE\): resource \w+ \(AWS::[\w:]+\) "
+                     r"CREATE_FAILED: .*vpc-0123456789abcdef0", out), out
+    assert "It uses the parameters" in out
+    assert statuses(aws)["ds-team-dev-env"] == "ROLLBACK_COMPLETE"
+
+    code, out = run("destroy", "--local", "-c", str(config), "-y")
+    assert code == 0, out
+    assert statuses(aws) == {}

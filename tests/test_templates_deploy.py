@@ -1,0 +1,84 @@
+"""The planned stacks deploy on the embedded emulator, the way the deployer deploys them.
+
+This drives CloudFormation directly (create_stack, S3 uploads), not through the deployer, so a
+failure here points at a template or an emulator gap rather than at the deployer. Read-back
+of every property is the verification's job (tests/test_verify*.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from secure_mlops import envcontext
+from secure_mlops.provision.config import example_config, parse_config
+from secure_mlops.provision.stacks import plan_stacks
+from secure_mlops.provision.templatefile import parse
+
+INLINE_LIMIT = 51_200  # CloudFormation's TemplateBody limit; larger templates go through S3
+
+
+def _wait(cf, name: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        stack = cf.describe_stacks(StackName=name)["Stacks"][0]
+        if not stack["StackStatus"].endswith("IN_PROGRESS") or time.monotonic() > deadline:
+            return stack
+        time.sleep(0.2)
+
+
+def _deploy(session, cfg) -> dict[str, dict]:
+    cf = session.client("cloudformation")
+    s3 = session.client("s3")
+    outputs: dict[str, dict] = {}
+    artifacts_bucket = None
+    for spec in plan_stacks(cfg):
+        params = dict(spec.parameters)
+        declared = parse(spec.template_path.read_text(), spec.template_path.name).get("Parameters", {})
+        if "CreateSageMakerProjectRoles" in declared:
+            params["CreateSageMakerProjectRoles"] = "true"  # a fresh account has neither role
+        for up in spec.uploads:
+            bucket = outputs[up.bucket_output[0]][up.bucket_output[1]]
+            key = f"{cfg.name}/{up.path.name}"
+            s3.put_object(Bucket=bucket, Key=key, Body=up.path.read_bytes())
+            params[up.parameter] = f"{s3.meta.endpoint_url}/{bucket}/{key}"
+        body = spec.template_path.read_text()
+        if len(body.encode()) > INLINE_LIMIT:
+            key = f"{cfg.name}/templates/{spec.template_path.name}"
+            s3.put_object(Bucket=artifacts_bucket, Key=key, Body=body.encode())
+            template = {"TemplateURL": f"{s3.meta.endpoint_url}/{artifacts_bucket}/{key}"}
+        else:
+            template = {"TemplateBody": body}
+        cf.create_stack(StackName=spec.name, Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in
+                                                          params.items()],
+                        Capabilities=list(spec.capabilities), Tags=[{"Key": k, "Value": v} for k, v in spec.tags.items()],
+                        **template)
+        stack = _wait(cf, spec.name)
+        assert stack["StackStatus"] == "CREATE_COMPLETE", (spec.name, stack["StackStatus"],
+                                                            stack.get("StackStatusReason"))
+        outputs[spec.name] = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if spec.part == "artifacts":
+            artifacts_bucket = outputs[spec.name]["ArtifactsBucketName"]
+        blank = [r["LogicalResourceId"] for r in cf.list_stack_resources(StackName=spec.name)["StackResourceSummaries"]
+                 if not r.get("PhysicalResourceId")]
+        assert not blank, (spec.name, blank)
+    return outputs
+
+
+@pytest.mark.emulator
+def test_example_environment_deploys_and_publishes_its_ids(aws):
+    cfg = parse_config(example_config(), "example.yaml")
+    outputs = _deploy(aws, cfg)
+    ctx = envcontext.load_context(aws, cfg.name)
+    assert set(ctx.values) == set(envcontext.PARAMETERS)
+    assert ctx.internet_free is True
+    assert ctx.get("interface-endpoints") == list(cfg.network.interface_endpoints)
+    assert ctx.get("staging-accounts") == [] and ctx.get("production-accounts") == []
+    env = outputs[f"{cfg.name}-env"]
+    assert ctx.get("domain-id") == env["StudioDomainId"]
+    assert ctx.get("data-bucket") == env["DataBucket"]
+    assert len(ctx.get("private-subnet-ids")) == len(cfg.availability_zones)
+    domain = aws.client("sagemaker").describe_domain(DomainId=env["StudioDomainId"])
+    assert domain["AppNetworkAccessType"] == "VpcOnly"
+    assert domain["KmsKeyId"] == env["StudioKmsKeyArn"]
