@@ -164,13 +164,21 @@ def validate(config_path: Path) -> None:
 @handle_user_errors
 def provision(config_path: Path, local: bool, region: str | None, profile: str | None, plan: bool,
               gate_override: str | None) -> None:
-    """Gate, deploy (core, then env) and verify the environment described by the configuration.
+    """Gate, deploy (artifacts, core, env) and verify the environment described by the configuration.
 
     \b
-    Stacks are created or updated through change sets, in dependency order; stack events
-    are shown as they arrive. A second run with the same configuration changes nothing
-    and says so. After deployment every resource is read back and compared with the
-    template (`secure-mlops verify` runs the same check later).
+    1. Gate: every template about to be deployed is checked against the preventive
+       controls, with the parameter values it will receive. A failure stops here unless
+       --allow-gate-failures REASON is given; the reason is printed and recorded as the
+       tag secure-mlops:gate-override on the stacks concerned.
+    2. Deploy: each stack is created or updated through a change set, in order; stack
+       events are shown as they arrive; a failure names the resource and CloudFormation's
+       reason. A second run with the same configuration changes nothing and says so.
+       With --plan the change sets are shown and deleted; nothing changes.
+    3. SageMaker projects are enabled for the Studio execution role (idempotent calls).
+    4. Every resource is read back and compared with its template (as `secure-mlops verify`).
+    Exit codes: 0 deployed or nothing to change, 1 the gate, a stack or the verification
+    failed, 2 bad configuration (checked before any AWS call), template or credentials.
     """
     from .provision.config import load_config
     from .provision.deployer import provision_environment
@@ -187,11 +195,13 @@ def provision(config_path: Path, local: bool, region: str | None, profile: str |
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @handle_user_errors
 def destroy(config_path: Path, local: bool, region: str | None, profile: str | None, yes: bool) -> None:
-    """Remove the environment's stacks in reverse order (env, then core).
+    """Remove the environment's stacks in reverse order (env, core, artifacts).
 
     Data is never deleted: buckets that still hold objects, KMS keys, Studio's EFS home
     directories and roles with a Retain policy are kept and listed, with the commands
-    that remove them.
+    that remove them. Also cleans up after a failed provision.
+    Exit codes: 0 removed (with what was kept listed), 1 a resource could not be deleted
+    (named, with the reason), 2 bad configuration or credentials.
     """
     from .provision.config import load_config
     from .provision.deployer import destroy_environment
@@ -207,15 +217,26 @@ def destroy(config_path: Path, local: bool, region: str | None, profile: str | N
 @main.command()
 @config_option()
 @target_options
+@click.option("--stack", "stacks", multiple=True, metavar="NAME",
+              help="Verify this stack instead of the environment's (repeatable; e.g. a project's stack). "
+                   "No configuration is read.")
 @handle_user_errors
-def verify(config_path: Path, local: bool, region: str | None, profile: str | None) -> None:
+def verify(config_path: Path, local: bool, region: str | None, profile: str | None, stacks: tuple[str, ...]) -> None:
     """Read every deployed resource back and compare it with the templates.
 
-    Fails (exit 1) naming the stack, logical id, property, declared and actual values of
-    every difference, missing resource or blank physical id.
+    \b
+    Each resource of each stack is read through its own service's API (not through
+    CloudFormation) and its security-relevant properties are compared with the template as
+    deployed. Changes nothing. Fails (exit 1) naming the stack, logical id, property,
+    declared and actual values of every difference, missing resource, blank physical id or
+    anything that could not be verified.
     """
+    from .provision.verify import verify_environment, verify_stacks
+
+    if stacks:
+        target = resolve_target(local, region, profile)
+        sys.exit(0 if not verify_stacks(target.session, list(stacks)) else 1)
     from .provision.config import load_config
-    from .provision.verify import verify_environment
 
     cfg = load_config(config_path)
     target = resolve_target(local, region or cfg.region, profile)
@@ -379,8 +400,12 @@ def controls_show(control_id: str) -> None:
 @click.option("--print-resolved", is_flag=True,
               help="Print what the rules see (each template with intrinsics resolved and related resources "
                    "joined, as JSON) instead of gating; useful to write or debug rules.")
+@click.option("--skip-other-files", is_flag=True,
+              help="Skip named files that are not templates or pipeline definitions (for pre-commit hooks), "
+                   "instead of reporting them as errors.")
 @handle_user_errors
-def gate(paths, fmt, output, fail_on, show_passed, parameter_values, config_path, print_resolved) -> None:
+def gate(paths, fmt, output, fail_on, show_passed, parameter_values, config_path, print_resolved,
+         skip_other_files) -> None:
     """Refuse insecure CloudFormation templates before they deploy.
 
     \b
@@ -414,7 +439,8 @@ def gate(paths, fmt, output, fail_on, show_passed, parameter_values, config_path
         forms = resolved_forms(list(paths), parameters={"*": values} if values else None, config=config_path)
         write_output(json.dumps(forms, indent=2) + "\n", output)
         return
-    result = run_gate(list(paths), parameters={"*": values} if values else None, config=config_path)
+    result = run_gate(list(paths), parameters={"*": values} if values else None, config=config_path,
+                      skip_other_files=skip_other_files)
     if fmt == "table" and output is None:
         from . import console
         from .reports.gate_output import print_table

@@ -75,11 +75,13 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
         from .provision.stacks import plan_stacks
         from .reports import render_gate
 
-        paths = [Path(spec.template_path) for spec in plan_stacks(cfg)]
-        result = run_gate(paths)
+        specs = plan_stacks(cfg)
+        paths = [Path(spec.template_path) for spec in specs]
+        # as provision gates them: with the values the stacks receive and the configuration's context
+        values = {str(Path(s.template_path).resolve()): dict(s.parameters) for s in specs}
+        result = run_gate(paths, parameters=values, config=config_path)
         gate_json.write_text(render_gate(result, "json"))
-        failed = result.exit_code("info")
-        return failed == 0, f"{len(result.findings)} checks on {len(paths)} templates → {gate_json}"
+        return result.exit_code("info") == 0, f"{_counts(gate_json)} on {len(paths)} templates → {gate_json}"
 
     def provision() -> tuple[bool, str]:
         from .provision.deployer import provision_environment
@@ -95,7 +97,7 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
                                  fail_on="low", stats=False)
         if code == 2 or not audit_json.exists():
             return False, "the audit could not run"
-        return True, f"findings → {audit_json}" + (" (some controls failed or could not be evaluated)" if code else "")
+        return True, f"{_counts(audit_json)} → {audit_json}"
 
     def report() -> tuple[bool, str]:
         from .reports import run_report_command
@@ -119,6 +121,15 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
     return 0 if all(s.status == "ok" for s in steps) else 1
 
 
+def _counts(findings_file: Path) -> str:
+    """Counts by status of a findings document, e.g. "78 PASS, 1 FAIL"."""
+    import json
+    from collections import Counter
+
+    counts = Counter(f.get("status") for f in json.loads(findings_file.read_text()).get("findings", []))
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "no findings"
+
+
 def _summary(steps: list[Step], out_dir: Path) -> None:
     from rich.table import Table
 
@@ -135,5 +146,7 @@ def _summary(steps: list[Step], out_dir: Path) -> None:
     written = [p for p in sorted(out_dir.iterdir()) if p.is_file()]
     if written:
         console.announce("Files in " + str(out_dir) + ": " + ", ".join(p.name for p in written))
+    if (out_dir / "report.html").exists():
+        console.announce(f"The report: {(out_dir / 'report.html').resolve()} (open it in a browser)")
     console.announce("The environment keeps running on the emulator: explore it with "
                      "`eval \"$(secure-mlops local env)\"` and the AWS CLI; stop it with `secure-mlops local down`.")

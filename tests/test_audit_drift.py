@@ -68,9 +68,8 @@ def _narrow(audited, control_id):
 def audited(emulator, tmp_path_factory):
     """Build the estate, then audit both accounts once, as `audit --accounts FILE --stats` does.
 
-    The audit is called as a function (the CLI's own path is tested in test_audit_cli.py):
-    resolving the target through the CLI probes the emulator with a call whose cost grows
-    with its state (see docs/emulator-gaps-requests.md).
+    The audit is called as a function, with the target the CLI would build; the CLI's own
+    path (options, exit codes, --accounts) is tested in test_audit_cli.py.
     """
     from secure_mlops.audit.accounts import load_accounts
     from secure_mlops.audit.audit import run_audit
@@ -102,10 +101,11 @@ def audited(emulator, tmp_path_factory):
                             evaluated_controls=[c.id for c in controls])
         doc = json.loads(json.dumps(doc, default=str))
         doc["stats"] = result.stats.to_dict()
-        return {"expected": expected, "exit_code": exit_code(result.findings, "low"), "doc": doc, "gaps": gaps}
+        yield {"expected": expected, "exit_code": exit_code(result.findings, "low"), "doc": doc, "gaps": gaps}
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        emulator.reset()  # leave the worker's emulator empty for the next module
 
 
 def _by(doc, status):
@@ -122,17 +122,13 @@ def _detective_ids():
     return [c.id for c in load_catalog().with_mode("detective")]
 
 
-def test_the_audit_ran_and_exited_1(audited):
-    assert audited["exit_code"] == 1  # drift at every severity
+def test_the_audit_ran_and_exited_1(audited, tmp_path):
     from secure_mlops.findings import load_documents
 
-    path = None
+    assert audited["exit_code"] == 1  # drift at every severity
     # the document is valid against the findings schema the report reads
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(audited["doc"], fh)
-        path = fh.name
+    path = tmp_path / "audit.json"
+    path.write_text(json.dumps(audited["doc"]))
     docs = load_documents([path])
     assert docs[0]["kind"] == "audit"
     assert set(docs[0]["evaluated_controls"]) == set(_detective_ids())
@@ -192,7 +188,7 @@ def test_one_listing_per_resource_type_and_account_region(audited):
                                                                                "DescribeVpcEndpoints"))}
     # two account-regions; nothing in this estate needs a second page
     for op, n in lists.items():
-        if op in ("ssm:GetParametersByPath", "kms:ListAliases"):
+        if op in ("ssm:GetParametersByPath", "kms:ListAliases", "sagemaker:ListTags"):  # ListTags: per profile
             continue
         assert n <= 2, f"{op} was called {n} times for 2 account-regions"
 

@@ -452,6 +452,9 @@ def build(session_a, session_b) -> Expected:
                                  "artifactStore": {"type": "S3", "location": artifacts}})
     e.bad("ART-03", "drift-unencrypted-artifacts")
 
+    a.client("codecommit").create_repository(repositoryName="seed-code", kmsKeyId=key)
+    e.good("ART-03", "seed-code")
+
     build_sagemaker(a, e, env_a, key)
 
     # account B: its only trail is single-region (LOG-01), everything else is empty

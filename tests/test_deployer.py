@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from secure_mlops.provision import deployer
+from secure_mlops.provision import deployer, destroy, gating
 from secure_mlops.provision.uploads import Upload
 
 pytestmark = pytest.mark.emulator
@@ -84,7 +84,7 @@ def passing_gate(monkeypatch):
 
     def gate(specs, override, *args, **kwargs):
         calls.append([s.name for s in specs])
-        return deployer.GateOutcome(ok=True)
+        return gating.GateOutcome(ok=True)
 
     monkeypatch.setattr(deployer, "gate_templates", gate)
     return calls
@@ -203,7 +203,7 @@ def test_stack_failure_names_the_resource_and_reason_and_destroy_cleans_up(
     assert "192.168.0.0/24" in out and "SubnetCidr='192.168.0.0/24'" in out
     assert stack(aws, "unit-network")["StackStatus"] == "ROLLBACK_COMPLETE"
 
-    assert deployer.destroy_specs([spec], cfg, local_target)
+    assert destroy.destroy_specs([spec], cfg, local_target)
     assert stack(aws, "unit-network") is None
     assert [v for v in aws.client("ec2").describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.20.0.0/16"] == []
 
@@ -233,10 +233,10 @@ def test_destroy_lists_what_it_keeps_and_how_to_remove_it(tmp_path, cfg, local_t
     assert deploy([spec], cfg, local_target)
     aws.client("s3").put_object(Bucket="unit-kept-data", Key="x.csv", Body=b"1,2\n")
     capsys.readouterr()
-    assert deployer.destroy_specs([spec], cfg, local_target)
+    assert destroy.destroy_specs([spec], cfg, local_target)
     out = text(capsys)
     assert stack(aws, "unit-data") is None
-    assert "unit-kept-data" in out and "DeletionPolicy Retain in the template" in out
+    assert "unit-kept-data" in out and "DeletionPolicy: Retain" in out
     assert "s3api delete-bucket --bucket unit-kept-data" in out
     assert f"--endpoint-url {local_target.endpoint_url}" in out
     # nothing holding data was deleted
@@ -245,7 +245,7 @@ def test_destroy_lists_what_it_keeps_and_how_to_remove_it(tmp_path, cfg, local_t
 
 def test_destroy_of_an_absent_environment_is_a_no_op(tmp_path, cfg, local_target, passing_gate, capsys):
     spec = Spec("unit-none", write(tmp_path, "params", PARAM_TEMPLATE))
-    assert deployer.destroy_specs([spec], cfg, local_target)
+    assert destroy.destroy_specs([spec], cfg, local_target)
     assert "unit-none: does not exist, nothing to delete" in text(capsys)
 
 
@@ -254,14 +254,14 @@ def test_destroy_deletes_in_reverse_order(tmp_path, cfg, local_target, aws, pass
     b = Spec("unit-b", write(tmp_path, "b", PARAM_TEMPLATE), {"Value": "b", "Prefix": "/b"})
     assert deploy([a, b], cfg, local_target)
     order = []
-    real = deployer._delete_stack
+    real = destroy._delete_stack
 
     def spy(session, target, name):
         order.append(name)
         return real(session, target, name)
 
-    monkeypatch.setattr(deployer, "_delete_stack", spy)
-    assert deployer.destroy_specs([a, b], cfg, local_target)
+    monkeypatch.setattr(destroy, "_delete_stack", spy)
+    assert destroy.destroy_specs([a, b], cfg, local_target)
     assert order == ["unit-b", "unit-a"]
     assert stack(aws, "unit-a") is None and stack(aws, "unit-b") is None
 
@@ -284,10 +284,10 @@ def test_delete_failures_of_buckets_holding_data_are_kept_and_others_block(aws):
         "Vpc": failed("Vpc", "AWS::EC2::VPC", "vpc-1", "The vpc 'vpc-1' has dependencies and cannot be deleted. "
                                                         "(Service: Ec2, Status Code: 400, Error Code: DependencyViolation)"),
     }
-    keep, blockers = deployer._classify_delete_failures(aws, events, live_efs=[])
+    keep, blockers = destroy._classify_delete_failures(aws, events, live_efs=[])
     assert keep == {"Full": HOLDS_DATA}
     assert set(blockers) == {"Empty", "Vpc"}  # an empty bucket is no reason to keep anything
-    keep, blockers = deployer._classify_delete_failures(aws, events, live_efs=["fs-12345678"])
+    keep, blockers = destroy._classify_delete_failures(aws, events, live_efs=["fs-12345678"])
     assert keep == {"Full": HOLDS_DATA, "Vpc": IN_USE_BY_EFS}
     assert set(blockers) == {"Empty"}
 
@@ -302,10 +302,10 @@ def test_destroy_keeps_a_bucket_that_holds_data_and_removes_the_rest(
     assert deploy([spec], cfg, local_target)
     aws.client("s3").put_object(Bucket="unit-data-left", Key="x.csv", Body=b"1,2\n")
     capsys.readouterr()
-    assert deployer.destroy_specs([spec], cfg, local_target)
+    assert destroy.destroy_specs([spec], cfg, local_target)
     out = text(capsys)
     assert stack(aws, "unit-data") is None
-    assert "keeping Data" in out and "the bucket still holds objects or object versions" in out
+    assert "keeping Data" in out and "holds objects or object versions" in out
     assert aws.client("s3").get_object(Bucket="unit-data-left", Key="x.csv")["Body"].read() == b"1,2\n"
     with pytest.raises(Exception):
         aws.client("ssm").get_parameter(Name="/unit/p")

@@ -9,7 +9,7 @@ import pytest
 
 from secure_mlops.errors import UserError
 from secure_mlops.provision import changesets, events, templatefile
-from secure_mlops.provision.deployer import tag_value
+from secure_mlops.provision.gating import tag_value
 from secure_mlops.provision.projects import should_create_project_roles
 from secure_mlops.provision.retained import removal_commands
 from secure_mlops.provision.deploy_errors import DeployError

@@ -355,3 +355,85 @@ def test_nested_stack_from_a_loopback_template_url(aws, emulator):
     assert parent["Outputs"][0]["OutputValue"].startswith("vpc-")
     cf.delete_stack(StackName="parent")
     assert stack_of(cf, child_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_conditions_decide_what_exists(aws):
+    cf = aws.client("cloudformation")
+    tpl = body({
+        "Always": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Type": "String", "Value": {"Fn::If": ["WithExtra", "extra", "plain"]},
+            "Description": {"Fn::If": ["WithExtra", "has extra", {"Ref": "AWS::NoValue"}]}}},
+        "Extra": {"Type": "AWS::SSM::Parameter", "Condition": "WithExtra",
+                  "Properties": {"Type": "String", "Value": "x"}},
+    }, parameters={"Extra": {"Type": "String", "AllowedValues": ["true", "false"], "Default": "false"}},
+        Conditions={"WithExtra": {"Fn::Equals": [{"Ref": "Extra"}, "true"]}},
+        outputs={"ExtraName": {"Condition": "WithExtra", "Value": {"Ref": "Extra"}}})
+    cf.create_stack(StackName="cond", TemplateBody=tpl)
+    stack = stack_of(cf, "cond")
+    assert stack["StackStatus"] == "CREATE_COMPLETE" and "Outputs" not in stack
+    # a resource whose condition is false is not a resource of the stack (no blank row)
+    listed = cf.list_stack_resources(StackName="cond")["StackResourceSummaries"]
+    assert [r["LogicalResourceId"] for r in listed] == ["Always"]
+    ssm = aws.client("ssm")
+    param = ssm.get_parameter(Name=listed[0]["PhysicalResourceId"])["Parameter"]
+    assert param["Value"] == "plain"
+    assert "Description" not in ssm.describe_parameters()["Parameters"][0]
+    cf.update_stack(StackName="cond", TemplateBody=tpl, Parameters=[{"ParameterKey": "Extra", "ParameterValue": "true"}])
+    stack = stack_of(cf, "cond")
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert sorted(r["LogicalResourceId"] for r in cf.list_stack_resources(StackName="cond")["StackResourceSummaries"]) == ["Always", "Extra"]
+    assert ssm.get_parameter(Name=listed[0]["PhysicalResourceId"])["Parameter"]["Value"] == "extra"
+    assert stack["Outputs"][0]["OutputKey"] == "ExtraName"
+
+
+def test_yaml_short_forms_and_novalue_in_lists(aws):
+    cf = aws.client("cloudformation")
+    cf.create_stack(StackName="yaml", TemplateBody="""
+Parameters:
+  Zones: {Type: Number, Default: 2}
+Conditions:
+  Has3: !Equals [!Ref Zones, 3]
+  HasMore: !Or [!Condition Has3, !Equals [!Ref Zones, 4]]
+  Two: !Not [!Condition HasMore]
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.6.0.0/16}
+  SubnetA:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.6.1.0/24}
+  SubnetB:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.6.2.0/24}
+  SubnetC:
+    Type: AWS::EC2::Subnet
+    Condition: Has3
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.6.3.0/24}
+  Subnets:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: StringList
+      Value: !Join [",", [!Ref SubnetA, !Ref SubnetB, !If [Has3, !Ref SubnetC, !Ref AWS::NoValue]]]
+      Description: !If [Two, two zones, more zones]
+""")
+    assert stack_of(cf, "yaml")["StackStatus"] == "CREATE_COMPLETE"
+    ids = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cf.list_stack_resources(StackName="yaml")["StackResourceSummaries"]}
+    assert "SubnetC" not in ids
+    param = aws.client("ssm").get_parameter(Name=ids["Subnets"])["Parameter"]
+    assert param["Value"] == f"{ids['SubnetA']},{ids['SubnetB']}"
+    assert aws.client("ssm").describe_parameters()["Parameters"][0]["Description"] == "two zones"
+
+
+def test_declared_names_are_used(aws):
+    """moto's SageMaker handlers ignore EndpointName, ModelName, ...: the engine passes them on."""
+    cf = aws.client("cloudformation")
+    cf.create_stack(StackName="names", Capabilities=["CAPABILITY_IAM"], TemplateBody=body({
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                                                    "Action": "sts:AssumeRole"}]}}},
+        "Model": {"Type": "AWS::SageMaker::Model", "Properties": {
+            "ModelName": "named-model", "ExecutionRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+            "PrimaryContainer": {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"}}},
+    }))
+    assert stack_of(cf, "names")["StackStatus"] == "CREATE_COMPLETE"
+    assert aws.client("sagemaker").describe_model(ModelName="named-model")["ModelName"] == "named-model"

@@ -242,7 +242,8 @@ def test_bucket_with_objects_fails_delete_and_can_be_retained(aws):
     stack = stack_of(cf, "data")
     assert stack["StackStatus"] == "DELETE_FAILED"
     assert stack["StackStatusReason"] == "The following resource(s) failed to delete: [Bucket]. "
-    failed = [e for e in cf.describe_stack_events(StackName="data")["StackEvents"] if e["ResourceStatus"] == "DELETE_FAILED"]
+    failed = [e for e in cf.describe_stack_events(StackName="data")["StackEvents"]
+              if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] == "Bucket"]
     assert "The bucket you tried to delete is not empty" in failed[0]["ResourceStatusReason"]
     assert s3.get_object(Bucket="full-b", Key="k")["Body"].read() == b"data"  # nothing lost
     with pytest.raises(ClientError) as err:
@@ -260,3 +261,26 @@ def test_retain_resources_only_for_delete_failed_stacks(aws):
         cf.delete_stack(StackName="fine", RetainResources=["Logs"])
     assert "RetainResources can only be specified when the stack is in the DELETE_FAILED state" in err.value.response["Error"]["Message"]
     cf.delete_stack(StackName="no-such-stack")  # AWS: not an error
+
+
+def test_security_group_rules_change_in_place(aws):
+    cf, ec2 = aws.client("cloudformation"), aws.client("ec2")
+    def tpl(egress):
+        props = {"GroupDescription": "g", "VpcId": {"Ref": "Vpc"},
+                 "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.5.0.0/16"}]}
+        if egress:
+            props["SecurityGroupEgress"] = egress
+        return body({"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.5.0.0/16"}},
+                     "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": props}})
+    cf.create_stack(StackName="sg", TemplateBody=tpl(None))
+    group_id = resource_ids(cf, "sg")["Sg"]
+    def egress():
+        perms = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]["IpPermissionsEgress"]
+        return [(p["IpProtocol"], p.get("FromPort"), [r["CidrIp"] for r in p["IpRanges"]]) for p in perms]
+    assert egress() == [("-1", None, ["0.0.0.0/0"])]  # EC2's default
+    cf.update_stack(StackName="sg", TemplateBody=tpl([{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.5.0.0/16"}]))
+    assert stack_of(cf, "sg")["StackStatus"] == "UPDATE_COMPLETE"
+    assert resource_ids(cf, "sg")["Sg"] == group_id  # in place, same group
+    assert egress() == [("tcp", 443, ["10.5.0.0/16"])]
+    cf.update_stack(StackName="sg", TemplateBody=tpl(None))
+    assert egress() == [("-1", None, ["0.0.0.0/0"])]

@@ -8,7 +8,8 @@ the rules read. Here:
 - the generated files must be up to date with the cases and the resolver;
 - every case is gated (all of them in ONE gate run, as files) and the gate's findings must
   match: PASS -> only PASS, FAIL -> a FAIL, suppressed -> SUPPRESSED and no FAIL, SKIP -> no
-  failure; `gate: NOT_EVALUATED` -> listed as not evaluated; `message:` -> in the FAIL message.
+  failure; `gate: NOT_EVALUATED` -> listed as not evaluated; `message:` -> in the FAIL message;
+  `isolated: true` -> gated alone (the case is about what the other gated templates hold).
 """
 
 from __future__ import annotations
@@ -63,7 +64,13 @@ def gated_cases(tmp_path_factory):
             if case.get("parameters"):
                 parameters[rel] = {k: str(v) for k, v in case["parameters"].items()}
             index[rel] = (control_id, case)
-    result = run_gate([root], parameters=parameters, root=root)
+    isolated = [rel for rel, (_, case) in index.items() if case.get("isolated")]
+    batch = [root / rel for rel in index if rel not in isolated]
+    result = run_gate(batch, parameters=parameters, root=root)
+    for rel in isolated:  # cases about joins across templates are gated on their own
+        alone = run_gate([root / rel], parameters=parameters, root=root)
+        result.findings.extend(alone.findings)
+        result.not_evaluated.extend(alone.not_evaluated)
     return result, index
 
 

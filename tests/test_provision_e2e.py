@@ -78,7 +78,7 @@ def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
     code, out = run("destroy", "--local", "-c", str(config), "-y")
     assert code == 0, out
     assert statuses(aws) == {}
-    assert "Kept" in out and "DeletionPolicy Retain in the template" in out
+    assert "Kept" in out and "DeletionPolicy: Retain" in out
     assert out.index("ds-team-dev-env: DELETE_COMPLETE") < out.index("ds-team-dev-core: DELETE_COMPLETE")
 
 
@@ -93,9 +93,11 @@ def test_a_bad_configuration_value_fails_the_stack_and_destroy_cleans_up(config,
     config.write_text(text)
     code, out = run("provision", "--local", "-c", str(config))
     assert code == 1, out
-    assert re.search(r"stack ds-team-dev-env failed \(ROLLBACK_COMPLETE\): resource \w+ \(AWS::[\w:]+\) "
-                     r"CREATE_FAILED: .*vpc-0123456789abcdef0", out), out
-    assert "It uses the parameters" in out
+    failure = re.search(r"stack ds-team-dev-env failed \(ROLLBACK_COMPLETE\): resource (\w+) \((AWS::[\w:]+)\) "
+                        r"CREATE_FAILED: (.+?)\. It uses the parameters (.+?) \(set from the configuration\)", out)
+    assert failure, out
+    assert failure.group(3).strip()  # CloudFormation's reason
+    assert "ExistingVpcId='vpc-0123456789abcdef0'" in failure.group(4)  # the configuration value behind it
     assert statuses(aws)["ds-team-dev-env"] == "ROLLBACK_COMPLETE"
 
     code, out = run("destroy", "--local", "-c", str(config), "-y")

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from secure_mlops.provision import deployer
+from secure_mlops.provision import deployer, gating
 from secure_mlops.provision.events import describe_stack
 
 pytestmark = pytest.mark.emulator
@@ -105,11 +105,11 @@ def test_override_is_printed_and_recorded_on_the_failing_stack(tmp_path, cfg, lo
     assert f"deploying despite" in out and reason in out
     cf = aws.client("cloudformation")
     tags = {t["Key"]: t["Value"] for t in describe_stack(cf, "unit-bucket")["Tags"]}
-    assert tags[deployer.GATE_OVERRIDE_TAG] == reason
-    assert "S3-01" in tags[deployer.GATE_OVERRIDE_CONTROLS_TAG].split()
+    assert tags[gating.GATE_OVERRIDE_TAG] == reason
+    assert "S3-01" in tags[gating.GATE_OVERRIDE_CONTROLS_TAG].split()
     assert tags["team"] == "t"
     first = {t["Key"] for t in describe_stack(cf, "unit-first")["Tags"]}
-    assert deployer.GATE_OVERRIDE_TAG not in first  # only the stack whose template failed carries it
+    assert gating.GATE_OVERRIDE_TAG not in first  # only the stack whose template failed carries it
 
 
 def test_the_gate_judges_the_parameter_values_provision_passes(tmp_path, cfg, local_target, aws, capsys):
@@ -130,3 +130,11 @@ def test_a_passing_template_is_deployed_and_the_gate_says_so(tmp_path, cfg, loca
     out = text(capsys)
     assert "Gate: 1 template(s) passed every preventive control" in out
     assert describe_stack(aws.client("cloudformation"), "unit-first")["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_an_override_without_failures_records_nothing(tmp_path, cfg, local_target, aws, capsys):
+    spec = spec_for(tmp_path, "unit-first", PARAMETER, parameters={"Value": "v"})
+    assert deployer.deploy_specs([spec], cfg, local_target, projects=False, gate_override="just in case")
+    assert "nothing to override and nothing is recorded" in text(capsys)
+    tags = {t["Key"] for t in describe_stack(aws.client("cloudformation"), "unit-first")["Tags"]}
+    assert gating.GATE_OVERRIDE_TAG not in tags

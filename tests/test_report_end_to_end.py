@@ -23,9 +23,22 @@ Resources:
 """
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Messages on one line: rich wraps stderr at 80 columns when it is not a terminal."""
+    from secure_mlops import console
+
+    monkeypatch.setenv("COLUMNS", "2000")
+    console.err.cache_clear()
+    console.out.cache_clear()
+    yield
+    console.err.cache_clear()
+    console.out.cache_clear()
+
+
 def invoke(*args):
     result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, " ".join(result.stderr.split())
+    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.emulator
@@ -47,7 +60,7 @@ def test_report_answers_from_real_gate_and_audit_documents(aws, tmp_path):
     assert code == 1, err
     data = json.loads(out)
     nb01 = next(c for c in data["controls"] if c["id"] == "SM-NB-01")
-    assert nb01["state"] == "failing"
+    assert nb01["state"] == "failing", nb01
     assert nb01["sources"]["template"]["state"] == "failing"
     assert nb01["sources"]["live"]["state"] == "failing"
     net2 = next(q for q in data["questions"] if q["id"] == "NET-2")
@@ -55,8 +68,8 @@ def test_report_answers_from_real_gate_and_audit_documents(aws, tmp_path):
     # the audit ran only SM-NB-01: no question can be satisfied from these inputs
     assert data["summary"]["questions"]["satisfied"] == 0
     live = [f for f in data["findings"] if f["source"] == "live" and f["control_id"] == "SM-NB-01"]
-    assert [f["status"] for f in live] == ["FAIL"] and live[0]["account"] == "123456789012"
+    assert [f["status"] for f in live] == ["FAIL"] and live[0]["account"] == "123456789012", live
     assert "open-nb" in live[0]["resource_id"] + live[0].get("resource_arn", "")
     template_findings = [f for f in data["findings"] if f["source"] == "template" and f["control_id"] == "SM-NB-01"]
-    assert [f["status"] for f in template_findings] == ["FAIL"]
+    assert [f["status"] for f in template_findings] == ["FAIL"], template_findings
     assert Path(template_findings[0]["file"]).name == "notebook.yaml"

@@ -31,15 +31,27 @@ def _snapshots():
 SNAP = _snapshots()
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Messages on one line: rich wraps stderr at 80 columns when it is not a terminal."""
+    from secure_mlops import console
+
+    monkeypatch.setenv("COLUMNS", "2000")
+    console.err.cache_clear()
+    console.out.cache_clear()
+    yield
+    console.err.cache_clear()
+    console.out.cache_clear()
+
+
 @pytest.fixture(scope="module")
 def report():
     return build_report(load(FIXTURES), generated_at=SNAP.GENERATED_AT)
 
 
 def cli(*args):
-    """Run `secure-mlops report ARGS`; stderr comes back with rich's line wrapping undone."""
     result = CliRunner().invoke(main, ["report", *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, " ".join(result.stderr.split())
+    return result.exit_code, result.stdout, result.stderr
 
 
 # ------------------------------------------------------------------------------ snapshots
@@ -98,6 +110,15 @@ def test_sarif_carries_every_finding_that_is_not_a_pass(report):
     assert physical["artifactLocation"]["uri"] == "templates/data.yaml" and physical["region"]["startLine"] == 8
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     assert all(r["ruleId"] == rule_ids[r["ruleIndex"]] for r in results)
+
+
+def test_sarif_with_live_findings_validates_against_the_sarif_schema(report):
+    import jsonschema
+
+    from secure_mlops.reports.report_command import render
+
+    schema = json.loads((ROOT / "tests" / "data" / "sarif" / "sarif-2.1.0-rtm.5.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(json.loads(render(report, "sarif")))
 
 
 # ------------------------------------------------------------------------------ ASFF
@@ -275,3 +296,11 @@ def test_bad_findings_file_is_one_clear_error_with_exit_2(tmp_path, content, exp
 def test_missing_findings_file_exits_2(tmp_path):
     code, _, err = cli(str(tmp_path / "nope.json"))
     assert code == 2 and "nope.json: no such file" in err
+
+
+def test_the_report_never_overwrites_an_input(tmp_path):
+    doc = tmp_path / "audit.json"
+    doc.write_text(Path(FIXTURES[1]).read_text())
+    code, _, err = cli(str(doc), "--format", "json", "-o", str(doc))
+    assert code == 2 and "also an input" in err and "--output" in err
+    assert doc.read_text() == Path(FIXTURES[1]).read_text()

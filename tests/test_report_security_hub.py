@@ -16,6 +16,19 @@ from secure_mlops.reports.security_hub import import_findings
 OTHER_ACCOUNT = "210987654321"
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Messages on one line: rich wraps stderr at 80 columns when it is not a terminal."""
+    from secure_mlops import console
+
+    monkeypatch.setenv("COLUMNS", "2000")
+    console.err.cache_clear()
+    console.out.cache_clear()
+    yield
+    console.err.cache_clear()
+    console.out.cache_clear()
+
+
 def live(n: int, account: str = ACCOUNT_ID, status: str = "PASS", prefix: str = "bucket") -> list[Finding]:
     return [Finding(control_id="S3-01", status=status, severity="high", questions=["DATA-1", "DATA-2"],
                     source="live", resource_type="AWS::S3::Bucket", resource_id=f"{prefix}-{i}",
@@ -73,7 +86,7 @@ def test_cli_prints_target_first_imports_live_findings_and_reports_each_failure(
 
     result = CliRunner().invoke(main, ["report", str(gate), str(audit), "--format", "json",
                                        "-o", str(tmp_path / "r.json"), "--to-security-hub", "--local"])
-    err = " ".join(result.stderr.split())
+    err = result.stderr
     assert result.exit_code == 1, err  # nothing failed, but two findings could not be imported
     assert err.index("Target: embedded emulator") < err.index("imported 3 of 5")
     assert "1 template findings are not imported" in err
@@ -99,7 +112,7 @@ def test_bad_input_stops_before_any_aws_call(tmp_path, monkeypatch):
     path = tmp_path / "audit.json"
     path.write_text(json.dumps(make_document([no_account], kind="audit")))
     result = CliRunner().invoke(main, ["report", str(path), "--to-security-hub"])
-    assert result.exit_code == 2 and str(path) in " ".join(result.stderr.split())
+    assert result.exit_code == 2 and str(path) in result.stderr
 
 
 class StubSession:

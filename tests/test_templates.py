@@ -15,7 +15,6 @@ from secure_mlops.provision.config import (
     MAX_OPTIONAL_ENDPOINTS,
     MAX_USER_PROFILES,
     REQUIRED_INTERFACE_ENDPOINTS,
-    ROLE_KEYS,
     example_config,
     interface_endpoint_service_name,
     parse_config,
@@ -54,26 +53,11 @@ def _of_type(template: dict, rtype: str) -> dict[str, dict]:
 
 
 def _variants() -> dict[str, str]:
-    base = (CONFIGS / "minimal.yaml").read_text()
-    roles = "".join(f"    {k}: arn:aws:iam::111111111111:role/{k}\n" for k in ROLE_KEYS)
-    return {
-        "example": example_config(),
-        "minimal": base,
-        "nat-4az": base.replace("internet_free: true", "internet_free: false")
-        .replace("[us-east-1a, us-east-1b]", "[us-east-1a, us-east-1b, us-east-1c, us-east-1d]")
-        .replace("[10.0.0.0/19, 10.0.32.0/19]", "[10.0.0.0/19, 10.0.32.0/19, 10.0.64.0/19, 10.0.96.0/19]")
-        + "    nat_gateways: true\n    public_subnet_cidrs: [10.0.128.0/24, 10.0.129.0/24, 10.0.130.0/24, 10.0.131.0/24]\n",
-        "existing-vpc-byo-saml": base.split("  new_vpc:")[0]
-        + "  existing_vpc:\n    vpc_id: vpc-0123456789abcdef0\n    cidr: 10.1.0.0/16\n"
-          "    private_subnet_ids: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]\n"
-          "    private_route_table_ids: [rtb-0123456789abcdef0, rtb-0fedcba9876543210]\n"
-        + "iam:\n  create_roles: false\n  existing_roles:\n" + roles
-        + "  persona_authentication:\n    method: saml\n    provider_arn: arn:aws:iam::111111111111:saml-provider/idp\n"
-        + 'studio:\n  auth_mode: SSO\n  user_profiles:\n' + "".join(
-            f"    - {{name: user-{i}, owner: user{i}@example.com}}\n" for i in range(MAX_USER_PROFILES))
-        + 'targets:\n  staging_accounts: ["222222222222"]\n  production_accounts: ["333333333333"]\n'
-          "  production_ous: [o-a1b2c3d4e5/r-ab12/ou-ab12-33333333]\naudit:\n  create_trail: false\n",
-    }
+    """The example, the minimal configuration and tests/data/configs/variant-*.yaml."""
+    out = {"example": example_config(), "minimal": (CONFIGS / "minimal.yaml").read_text()}
+    for path in sorted(CONFIGS.glob("variant-*.yaml")):
+        out[path.stem.removeprefix("variant-")] = path.read_text()
+    return out
 
 
 VARIANTS = _variants()
@@ -136,7 +120,7 @@ def test_core_gets_the_env_template_from_the_artifacts_bucket():
 
 
 def test_env_parameters_follow_the_configuration():
-    cfg = parse_config(VARIANTS["existing-vpc-byo-saml"], "v.yaml")
+    cfg = parse_config(VARIANTS["existing-vpc-byo-roles"], "v.yaml")
     p = plan_stacks(cfg)[2].parameters
     assert p["ExistingVpcId"] == "vpc-0123456789abcdef0"
     assert p["ExistingPrivateSubnetIds"] == "subnet-0123456789abcdef0,subnet-0fedcba9876543210"

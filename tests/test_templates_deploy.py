@@ -8,6 +8,7 @@ of every property is the verification's job (tests/test_verify*.py).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from secure_mlops.provision.config import example_config, parse_config
 from secure_mlops.provision.stacks import plan_stacks
 from secure_mlops.provision.templatefile import parse
 
+CONFIGS = Path(__file__).resolve().parent / "data" / "configs"
 INLINE_LIMIT = 51_200  # CloudFormation's TemplateBody limit; larger templates go through S3
 
 
@@ -82,3 +84,41 @@ def test_example_environment_deploys_and_publishes_its_ids(aws):
     domain = aws.client("sagemaker").describe_domain(DomainId=env["StudioDomainId"])
     assert domain["AppNetworkAccessType"] == "VpcOnly"
     assert domain["KmsKeyId"] == env["StudioKmsKeyArn"]
+
+
+@pytest.mark.emulator
+def test_environment_deploys_into_an_existing_vpc_without_touching_its_routes(aws):
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):  # private DNS endpoints need both
+        ec2.modify_vpc_attribute(VpcId=vpc, **{attribute: {"Value": True}})
+    subnets, tables = [], []
+    for i, zone in enumerate(("us-east-1a", "us-east-1b")):
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i * 32}.0/19", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+        subnets.append(subnet)
+        tables.append(table)
+    routes_before = {t: ec2.describe_route_tables(RouteTableIds=[t])["RouteTables"][0]["Routes"] for t in tables}
+    text = (CONFIGS / "minimal.yaml").read_text().split("  new_vpc:")[0] + (
+        f"  existing_vpc:\n    vpc_id: {vpc}\n    cidr: 10.1.0.0/16\n"
+        f"    private_subnet_ids: [{', '.join(subnets)}]\n    private_route_table_ids: [{', '.join(tables)}]\n"
+        "audit:\n  create_trail: false\n")
+    cfg = parse_config(text, "existing.yaml")
+    outputs = _deploy(aws, cfg)
+    env = outputs[f"{cfg.name}-env"]
+    assert env["VpcId"] == vpc
+    assert env["PrivateSubnetIds"] == ",".join(subnets)
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    gateway = [e for e in endpoints if e["VpcEndpointType"] == "Gateway"]
+    assert len(gateway) == 1 and sorted(gateway[0]["RouteTableIds"]) == sorted(tables)
+    interface = [e for e in endpoints if e["VpcEndpointType"] == "Interface"]
+    assert len(interface) == len(cfg.network.interface_endpoints)
+    assert all(sorted(e["SubnetIds"]) == sorted(subnets) for e in interface)
+    assert [f["ResourceId"] for f in ec2.describe_flow_logs()["FlowLogs"]] == [vpc]
+    assert len(ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"]) == 0  # no new VPC
+    for t in tables:  # the S3 gateway endpoint adds its prefix-list route; nothing else changes
+        after = ec2.describe_route_tables(RouteTableIds=[t])["RouteTables"][0]["Routes"]
+        assert [r for r in after if "DestinationPrefixListId" not in r] == routes_before[t]
+    assert "Trail" not in {r["LogicalResourceId"] for r in aws.client("cloudformation").list_stack_resources(
+        StackName=f"{cfg.name}-env")["StackResourceSummaries"]}

@@ -177,3 +177,53 @@ def test_policy_differences_are_named():
     assert "not a policy document" in policy_difference(POLICY, "{'Version': 'repr'}")
     other_version = dict(POLICY, Version="2008-10-17")
     assert "Version" in policy_difference(POLICY, other_version)
+
+
+def test_security_group_rules_compare_as_atoms():
+    from secure_mlops.provision.readback.ec2 import _atom, _atoms_from_api
+
+    api = [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "IpRanges": [{"CidrIp": "10.0.0.0/16"}], "UserIdGroupPairs": [{"GroupId": "sg-1"}]},
+           {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    declared = [{"IpProtocol": 6, "FromPort": "443", "ToPort": 443, "CidrIp": "10.0.0.0/16"},
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourceSecurityGroupId": "sg-1"},
+                {"IpProtocol": "all", "FromPort": 0, "ToPort": 65535, "CidrIp": "0.0.0.0/0"}]
+    assert {_atom(r) for r in declared} == _atoms_from_api(api)
+    assert _atom({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}) not in _atoms_from_api(api)
+
+
+def test_pipeline_actions_compare_by_stage_action_and_provider():
+    from secure_mlops.provision.readback.codepipeline import _actions
+
+    cfn = [{"Name": "Source", "Actions": [{"Name": "Src", "ActionTypeId": {"Category": "Source", "Owner": "AWS",
+                                                                          "Provider": "CodeCommit", "Version": "1"}}]}]
+    api = [{"name": "Source", "actions": [{"name": "Src", "actionTypeId": {"category": "Source", "owner": "AWS",
+                                                                           "provider": "CodeCommit", "version": "1"}}]}]
+    assert _actions(cfn, cfn=True) == _actions(api, cfn=False) == ["Source/Src: Source/AWS/CodeCommit"]
+
+
+class _S3:
+    def __init__(self, objects):
+        self.objects = objects
+
+    def get_object(self, Bucket, Key):
+        import io
+
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+
+class _ReadBack:
+    def __init__(self, objects):
+        self.s3 = _S3(objects)
+
+    def client(self, name):
+        return self.s3
+
+
+def test_service_catalog_templates_are_fetched_from_s3_urls_of_both_styles():
+    from secure_mlops.provision.readback.servicecatalog import _fetch
+
+    r = _ReadBack({("b", "env/1/env.yaml"): b"A", ("b2", "k"): b"B"})
+    assert _fetch(r, "https://b.s3.us-east-1.amazonaws.com/env/1/env.yaml") == b"A"
+    assert _fetch(r, "http://127.0.0.1:5000/b/env/1/env.yaml") == b"A"
+    assert _fetch(r, "https://s3.amazonaws.com/b2/k") == b"B"

@@ -40,12 +40,21 @@ def verify(session, *stacks):
 
 
 @pytest.mark.emulator
-def test_a_compliant_stack_verifies(aws):
+def test_a_compliant_stack_verifies_and_a_difference_is_printed(aws, capsys):
+    from secure_mlops.provision.verify import verify_stacks
+
     deploy(aws, "rb", COMPLIANT)
     results, mismatches = verify(aws, "rb")
     assert mismatches == []
-    assert results[0].resources_read == results[0].resources_expected == 15
+    assert results[0].resources_read == results[0].resources_expected == 18
     assert results[0].properties_compared >= 45
+
+    _rotation_off(aws)
+    mismatches = verify_stacks(aws, ["rb"])
+    err = capsys.readouterr().err
+    assert len(mismatches) == 1
+    assert "stack rb, Key (AWS::KMS::Key), property EnableKeyRotation: declared true, actual false" in err
+    assert "18 of 18 resources read back" in err and "1 mismatch(es)" in err
 
 
 # ------------------------------------------------------------------------------ tampering
@@ -53,6 +62,19 @@ def _open_ssh(s):
     sg = physical_id(s, "rb", "Sg")
     s.client("ec2").authorize_security_group_ingress(GroupId=sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+
+def _egress_opened(s):
+    sg = physical_id(s, "rb", "Sg")
+    s.client("ec2").authorize_security_group_egress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+
+def _endpoint_policy_opened(s):
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                                                  "Resource": "*"}]}
+    s.client("ec2").modify_vpc_endpoint(VpcEndpointId=physical_id(s, "rb", "S3Endpoint"),
+                                        PolicyDocument=json.dumps(doc))
 
 
 def _rotation_off(s):
@@ -149,6 +171,8 @@ TAMPERING = {
         (_dns_support_off, "Vpc", "EnableDnsSupport", "declared true, actual false"),
     ],
     "policies": [
+        (_egress_opened, "Sg", "SecurityGroupEgress", "rules in effect but not declared: -1 cidr:0.0.0.0/0"),
+        (_endpoint_policy_opened, "S3Endpoint", "PolicyDocument", "statements in effect but not declared"),
         (_key_policy_opened, "Key", "KeyPolicy", "statements in effect but not declared"),
         (_trust_widened, "Role", "AssumeRolePolicyDocument", "statements in effect but not declared"),
     ],
@@ -207,23 +231,56 @@ Resources:
 
 
 @pytest.mark.emulator
+def test_the_verify_command_checks_named_stacks(aws):
+    from click.testing import CliRunner
+
+    from secure_mlops.cli import main
+
+    deploy(aws, "rb", COMPLIANT)
+    result = CliRunner().invoke(main, ["verify", "--local", "--stack", "rb"])
+    assert result.exit_code == 0, result.output
+    _open_ssh(aws)
+    result = CliRunner().invoke(main, ["verify", "--local", "--stack", "rb", "--stack", "no-such-stack"])
+    assert result.exit_code == 1
+    assert "stack rb, Sg (AWS::EC2::SecurityGroup), property SecurityGroupIngress" in result.output
+    assert "stack no-such-stack" in result.output and "(missing)" in result.output
+
+
+@pytest.mark.emulator
+def test_nested_stacks_are_verified_like_their_parent(aws, emulator):
+    aws.client("s3").create_bucket(Bucket="rb-templates")
+    child = """
+Parameters:
+  Name: {Type: String}
+Resources:
+  P:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: !Ref Name, Type: String, Value: child}
+"""
+    aws.client("s3").put_object(Bucket="rb-templates", Key="child.yaml", Body=child)
+    url = f"{emulator.endpoint.replace('127.0.0.1', 'localhost')}/rb-templates/child.yaml"
+    deploy(aws, "rb-parent", f"""
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: {url}
+      Parameters: {{Name: /rb/child}}
+""")
+    results, mismatches = verify(aws, "rb-parent")
+    assert mismatches == []
+    assert [(s.resources_read, s.resources_expected) for s in results[0].all()] == [(1, 1), (1, 1)]
+    aws.client("ssm").put_parameter(Name="/rb/child", Value="changed", Overwrite=True, Type="String")
+    _, mismatches = verify(aws, "rb-parent")
+    assert [(m.logical_id, m.property) for m in mismatches] == [("P", "Value")]
+    assert mismatches[0].stack.startswith("rb-parent-Child")  # the nested stack that holds it, by name
+
+
+@pytest.mark.emulator
 def test_a_missing_stack_fails(aws):
     results, mismatches = verify(aws, "no-such-stack")
     assert len(mismatches) == 1 and mismatches[0].stack == "no-such-stack"
     assert mismatches[0].reason == "missing"
-
-
-@pytest.mark.emulator
-def test_verify_stacks_prints_each_mismatch_and_a_summary(aws, capsys):
-    from secure_mlops.provision.verify import verify_stacks
-
-    deploy(aws, "rb", COMPLIANT)
-    _rotation_off(aws)
-    mismatches = verify_stacks(aws, ["rb"])
-    err = capsys.readouterr().err
-    assert len(mismatches) == 1
-    assert "stack rb, Key (AWS::KMS::Key), property EnableKeyRotation: declared true, actual false" in err
-    assert "15 of 15 resources read back" in err and "1 mismatch(es)" in err
 
 
 # ------------------------------------------------------------------------------ CloudFormation's own listing

@@ -210,7 +210,11 @@ def trail(aws):
         {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
          "Resource": f"arn:aws:s3:::rb-trail/AWSLogs/{ACCOUNT}/*",
          "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}))
-    key = aws.client("kms").create_key()["KeyMetadata"]["Arn"]
+    key_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*"}]}
+    key = aws.client("kms").create_key(Policy=json.dumps(key_policy))["KeyMetadata"]["Arn"]
     ct.create_trail(Name="rb-trail", S3BucketName="rb-trail", EnableLogFileValidation=True, KmsKeyId=key,
                     IsMultiRegionTrail=True)
     ct.start_logging(Name="rb-trail")
@@ -242,3 +246,24 @@ def test_role_managed_policies_are_exactly_the_declared_ones(aws):
     iam.detach_role_policy(RoleName="persona", PolicyArn=read)
     got = check(aws, resources, {"Role": "persona"})
     assert [(lid, p) for lid, p, _ in got] == [("Role", "ManagedPolicyArns")]
+
+
+@pytest.mark.emulator
+def test_notebook_instance_reads_back_and_a_different_setting_fails(aws, studio):
+    import copy
+
+    _, _, parameters = studio
+    sm = aws.client("sagemaker")
+    sm.create_notebook_instance(NotebookInstanceName="nb", InstanceType="ml.t3.medium", RoleArn=parameters["Role"],
+                                SubnetId=parameters["Subnet"], SecurityGroupIds=[parameters["Sg"]],
+                                KmsKeyId=parameters["Key"], DirectInternetAccess="Disabled", RootAccess="Disabled")
+    resources = {"Notebook": {"Type": "AWS::SageMaker::NotebookInstance", "Properties": {
+        "NotebookInstanceName": "nb", "InstanceType": "ml.t3.medium", "RoleArn": {"Ref": "Role"},
+        "SubnetId": {"Ref": "Subnet"}, "SecurityGroupIds": [{"Ref": "Sg"}], "KmsKeyId": {"Ref": "Key"},
+        "DirectInternetAccess": "Disabled", "RootAccess": "Disabled"}}}
+    arn = sm.describe_notebook_instance(NotebookInstanceName="nb")["NotebookInstanceArn"]
+    assert check(aws, resources, {"Notebook": arn}, parameters) == []
+    for prop, value in (("DirectInternetAccess", "Enabled"), ("RootAccess", "Enabled"), ("SubnetId", "subnet-other")):
+        declared = copy.deepcopy(resources)
+        declared["Notebook"]["Properties"][prop] = value
+        assert [(lid, p) for lid, p, _ in check(aws, declared, {"Notebook": arn}, parameters)] == [("Notebook", prop)]

@@ -70,7 +70,8 @@ class RunCache:
     def save(self, key: Any, data) -> None:
         k = _encode(key)
         with self._guard:
-            self._data[k] = list(data)
+            # copies: the policy that listed goes on annotating the objects it holds
+            self._data[k] = [dict(r) if isinstance(r, dict) else r for r in data]
             self._errors.pop(k, None)
         self._release(k)
 

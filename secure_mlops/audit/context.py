@@ -104,11 +104,7 @@ def load_audit_context(session, account: str, region: str, cfg=None) -> AuditCon
         ctx.problem = f"the environment's SSM parameters could not be read ({exc})"
         envs = [EnvironmentContext(name=cfg.name)] if cfg is not None else []
     if cfg is not None:
-        env = envs[0]
-        env.values.update(config_values(cfg))
-        if len(env.values) <= len(config_values(cfg)) and ctx.problem is None:
-            ctx.problem = (f"environment {cfg.name!r} publishes no SSM parameters in account {account}, "
-                           f"region {region} (is it deployed here?)")
+        envs[0].values.update(config_values(cfg))  # the configuration wins over what is published
     ctx.environments = envs
     return ctx
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from c7n.utils import jmespath_search
+
 from ..findings import Finding, Source, Status
 from .resources.base import ERRORS, EVIDENCE, NOT_EVALUATED, REASONS
 
@@ -65,6 +67,8 @@ def judge(job, account: str, region: str, scope_mgr, check_mgr, applicable: list
                 evidence[key] = f.get_resource_value(key, r)
             except Exception:  # noqa: BLE001
                 evidence[key] = None
+        for key in job.rule.evidence:
+            evidence[key] = jmespath_search(key, r)
         evidence.update(r.get(EVIDENCE) or {})
         errors = r.get(ERRORS) or {}
         relevant = {k: v for k, v in errors.items() if k == "*" or k in roots}

@@ -9,9 +9,12 @@ resource                    ``Derived``
 =========================== ==========================================================
 AWS::IAM::Role              ``Trust`` (normalised trust statements), ``TrustedBy``
                             (``service:<name>``, ``aws:<principal>``, ``federated:<p>``),
-                            ``Statements`` (inline policies, AWS::IAM::Policy,
+                            ``Allows`` and ``DeniesByAction`` (the statements of its
+                            inline policies and of the AWS::IAM::Policy,
                             AWS::IAM::RolePolicy and AWS::IAM::ManagedPolicy attached
-                            to it in the gated templates), ``ManagedPolicyArns``,
+                            to it in the gated templates: the Allows, and the Denies
+                            listed under each action of interest they cover),
+                            ``ManagedPolicyArns``,
                             ``UnknownPolicies`` (policies outside the gated files),
                             ``Allowed`` (actions of interest an Allow grants),
                             ``Persona`` and ``Team`` (tags)
@@ -37,6 +40,7 @@ and a top-level ``GateContext`` (see context.py).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,52 +172,51 @@ class Batch:
 # ------------------------------------------------------------------------------- IAM roles
 def _role_policies(batch: Batch, doc: Doc, lid: str, res: dict) -> tuple[list[dict], list[str], list[Any],
                                                                         list[str]]:
-    """(statements, unknown policy ARNs, managed policy ARNs, reasons for unreadable documents)."""
+    """(statements, unknown policy ARNs, managed policy ARNs, reasons for unreadable documents).
+
+    Statements come from the role's inline policies, from AWS::IAM::Policy, AWS::IAM::RolePolicy
+    and AWS::IAM::ManagedPolicy resources of the gated templates that name the role, and from
+    managed policies of the gated templates that the role lists in ManagedPolicyArns (by
+    reference or by name). Each policy counts once.
+    """
     props = _props(res)
     statements: list[dict] = []
     reasons: list[str] = []
-    for pol in _as_list(props.get("Policies")):
+    seen: set[tuple[int, str]] = set()
+
+    def add(pdoc: Doc, plid: str, document: Any) -> None:
+        if (id(pdoc), plid) in seen:
+            return
+        seen.add((id(pdoc), plid))
+        sts, why = iam.parse_document(document)
+        statements.extend(sts)
+        if why:
+            reasons.append(f"{plid}: {why}")
+
+    for i, pol in enumerate(_as_list(props.get("Policies"))):
         if isinstance(pol, dict):
-            sts, why = iam.parse_document(pol.get("PolicyDocument"))
-            statements += sts
-            if why:
-                reasons.append(f"inline policy {pol.get('PolicyName')}: {why}")
+            add(doc, f"{lid}.Policies[{i}] {pol.get('PolicyName')}", pol.get("PolicyDocument"))
     for odoc in batch.docs:
         for plid, pres in odoc.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
             pprops = _props(pres)
-            targets = batch.role_targets(odoc, pprops.get("Roles"))
-            if pres.get("Type") == "AWS::IAM::RolePolicy":
-                targets = batch.role_targets(odoc, [pprops.get("RoleName")])
-            if (doc, lid) in [(d, r) for d, r in targets]:
-                sts, why = iam.parse_document(pprops.get("PolicyDocument"))
-                statements += sts
-                if why:
-                    reasons.append(f"{plid}: {why}")
+            names = [pprops.get("RoleName")] if pres.get("Type") == "AWS::IAM::RolePolicy" else pprops.get("Roles")
+            if (doc, lid) in batch.role_targets(odoc, names):
+                add(odoc, plid, pprops.get("PolicyDocument"))
     arns = _as_list(props.get("ManagedPolicyArns"))
     unknown: list[str] = []
     for arn in arns:
         tok = _token(arn)
         if tok and tok[0] == "AWS::IAM::ManagedPolicy" and tok[1] in doc.resources:
-            mp = doc.resources[tok[1]]
-            if doc in [d for d, _ in batch.role_targets(doc, _props(mp).get("Roles"))] and \
-                    (doc, lid) in batch.role_targets(doc, _props(mp).get("Roles")):
-                continue  # already counted through its Roles list
-            sts, why = iam.parse_document(_props(mp).get("PolicyDocument"))
-            statements += sts
-            if why:
-                reasons.append(f"{tok[1]}: {why}")
+            add(doc, tok[1], _props(doc.resources[tok[1]]).get("PolicyDocument"))
             continue
         if iam.managed_policy_name(arn):
-            continue
+            continue  # an AWS managed policy: see AWS_MANAGED_GRANTS
         m = _POLICY_ARN_NAME.match(arn) if isinstance(arn, str) else None
         if m and m.group(1) in batch.policies_by_name:
             pdoc, plid = batch.policies_by_name[m.group(1)]
-            sts, why = iam.parse_document(_props(pdoc.resources[plid]).get("PolicyDocument"))
-            statements += sts
-            if why:
-                reasons.append(f"{plid}: {why}")
+            add(pdoc, plid, _props(pdoc.resources[plid]).get("PolicyDocument"))
             continue
-        unknown.append(arn if isinstance(arn, str) else str(arn))
+        unknown.append(arn if isinstance(arn, str) else json.dumps(arn))
     return statements, unknown, arns, reasons
 
 
@@ -250,7 +253,10 @@ def role_summary(batch: Batch, doc: Doc, lid: str) -> dict:
         "Role": lid,
         "Trust": trust,
         "TrustedBy": trusted_by,
-        "Statements": statements,
+        # identity policy statements: the Allows (IAM-03/05), and the Denies indexed by the
+        # actions of interest each one covers (IAM-01/02/04: only those can deny the action)
+        "Allows": [st for st in statements if st.get("Effect") == "Allow"],
+        "DeniesByAction": _denies_by_action(statements),
         "ManagedPolicyArns": arns,
         "UnknownPolicies": unknown,
         "Allowed": sorted(allowed),
@@ -259,6 +265,15 @@ def role_summary(batch: Batch, doc: Doc, lid: str) -> dict:
         out["Persona"] = tags["persona"]
     if isinstance(tags.get("team"), str):
         out["Team"] = tags["team"]
+    return out
+
+
+def _denies_by_action(statements: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for st in statements:
+        if st.get("Effect") == "Deny":
+            for action in st["Covers"]:
+                out.setdefault(action, []).append(st)
     return out
 
 
@@ -327,7 +342,9 @@ def _bucket_policies(batch: Batch, doc: Doc, lid: str) -> tuple[list[dict], bool
 
 
 def _purposes(batch: Batch) -> dict[tuple[int, str], str]:
-    """Buckets the environment publishes as data/model/log buckets (envcontext SSM parameters)."""
+    """Bucket purposes: data/model/log from the environment's SSM parameters
+    (/secure-mlops/<env>/data-bucket, ...); log also for a bucket that another gated bucket
+    names as LoggingConfiguration.DestinationBucketName."""
     out: dict[tuple[int, str], str] = {}
     for doc in batch.docs:
         for _, res in doc.of_type("AWS::SSM::Parameter"):
@@ -342,10 +359,20 @@ def _purposes(batch: Batch) -> dict[tuple[int, str], str]:
             target = batch.bucket(doc, _props(res).get("Value"))
             if target:
                 out[(id(target[0]), target[1])] = m.group(1)
+    # a bucket that another gated bucket names as its access-log destination is a log bucket
+    for doc in batch.docs:
+        for _, res in doc.of_type("AWS::S3::Bucket"):
+            logging = _props(res).get("LoggingConfiguration")
+            if isinstance(logging, dict):
+                target = batch.bucket(doc, logging.get("DestinationBucketName"))
+                if target:
+                    out.setdefault((id(target[0]), target[1]), "log")
     return out
 
 
-def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str]) -> bool:
+def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str], same_template: bool = True) -> bool:
+    """Whether the trail records all object-level events of the bucket. A selector for every
+    bucket counts only within the trail's own template (other templates may go elsewhere)."""
     props = _props(trail)
     for sel in _as_list(props.get("EventSelectors")):
         if not isinstance(sel, dict):
@@ -359,7 +386,9 @@ def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str]) -> bool
                 if not isinstance(v, str):
                     continue
                 if re.fullmatch(r"arn:(aws[a-z-]*|\$\{AWS::Partition\}):s3(:::)?", v):
-                    return True  # every bucket
+                    if same_template:
+                        return True  # every bucket
+                    continue
                 rel = _relative_resource(v.rstrip("/"), bucket_tokens, names)
                 if rel == "bucket":
                     return True
@@ -378,7 +407,9 @@ def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str]) -> bool
             continue  # only reads or only writes
         arn_sel = fields.get("resources.ARN")
         if arn_sel is None:
-            return True
+            if same_template:
+                return True
+            continue
         for v in _as_list(arn_sel.get("StartsWith")):
             if _relative_resource(str(v).rstrip("/"), bucket_tokens, names) == "bucket":
                 return True
@@ -440,7 +471,7 @@ def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
             trails = []
             for odoc in batch.docs:
                 for tlid, tres in odoc.of_type("AWS::CloudTrail::Trail"):
-                    if _trail_covers(tres, {token} if odoc is doc else set(), names):
+                    if _trail_covers(tres, {token} if odoc is doc else set(), names, same_template=odoc is doc):
                         trails.append(tlid if odoc is doc else f"{odoc.display}:{tlid}")
             derived = {"Policy": statements, "HasPolicy": found, "DataEventTrails": trails}
             purpose = purposes.get((id(doc), lid))
@@ -484,9 +515,13 @@ def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
                 if isinstance(props.get("DefaultUserSettings"), dict) else None
             found = batch.role(doc, role_ref)
             if found:
-                derived["ExecutionRole"] = summary(*found)
+                s = summary(*found)
+                derived["ExecutionRole"] = {"Role": s["Role"], "ManagedPolicyArns": s["ManagedPolicyArns"]}
+            # the template's own persona roles; if it has none, those of the other gated templates
             personas = []
-            for odoc in batch.docs:
+            for odoc in [doc] + [d for d in batch.docs if d is not doc]:
+                if personas and odoc is not doc:
+                    break
                 for rlid, _ in odoc.of_type("AWS::IAM::Role"):
                     s = summary(odoc, rlid)
                     if _is_persona(s):
@@ -524,8 +559,8 @@ def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
         gc["Stage"] = ctx.stage
     if ctx.internet_free is not None:
         gc["InternetFree"] = ctx.internet_free
-    if ctx.target_accounts is not None:
-        gc["TargetAccounts"] = ctx.target_accounts
+    gc["TargetAccountsKnown"] = ctx.target_accounts is not None
+    gc["TargetAccounts"] = ctx.target_accounts or []
     s3_eps = list(ctx.s3_endpoint_ids or [])
     for elid, ep in doc.of_type("AWS::EC2::VPCEndpoint"):
         if _service_short(_props(ep).get("ServiceName")) == "s3":

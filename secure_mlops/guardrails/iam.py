@@ -2,8 +2,9 @@
 
 The normal form keeps the meaning of each statement and only makes it regular:
 
-- ``Statement`` is always a list; ``Action``/``NotAction``/``Resource``/``NotResource`` are lists;
-  actions are lower case (IAM compares them case-insensitively).
+- ``Statement`` is always a list; ``Resource``/``NotResource`` are lists. ``Action`` and
+  ``NotAction`` are replaced by ``Covers`` (below; ``NotAction: true`` marks a complement), which
+  keeps the resolved form small: cfn-guard's time grows with the size of what it reads.
 - ``Principal`` is a map of lists (``"*"`` becomes ``{"AWS": ["*"]}``).
 - ``Condition`` is ``{operator: {key in lower case: [values as strings]}}`` (condition keys are
   case-insensitive; ``true`` becomes ``"true"``); ``ConditionKeys`` lists every key and
@@ -65,6 +66,12 @@ def action_matches(pattern: str, action: str) -> bool:
 
 def covers(actions: list[str] | None, not_actions: list[str] | None) -> list[str]:
     """Which of ACTIONS a statement applies to (see module docstring for the wildcards)."""
+    return list(_covers(None if actions is None else tuple(actions),
+                        None if not_actions is None else tuple(not_actions)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _covers(actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None) -> tuple[str, ...]:
     out = []
     for a in ACTIONS:
         if actions is not None:
@@ -77,7 +84,7 @@ def covers(actions: list[str] | None, not_actions: list[str] | None) -> list[str
                     out.append(a)
             elif not any(action_matches(p, a) for p in not_actions):
                 out.append(a)
-    return out
+    return tuple(out)
 
 
 def _as_list(v: Any) -> list:
@@ -114,10 +121,9 @@ def normalise_statement(st: Any) -> dict | None:
     actions = not_actions = None
     if "Action" in st:
         actions = [a.lower() if isinstance(a, str) else a for a in _as_list(st["Action"])]
-        out["Action"] = actions
     if "NotAction" in st:
         not_actions = [a.lower() if isinstance(a, str) else a for a in _as_list(st["NotAction"])]
-        out["NotAction"] = not_actions
+        out["NotAction"] = True  # Covers is the complement of the listed actions
     for key in ("Resource", "NotResource"):
         if key in st:
             out[key] = _as_list(st[key])

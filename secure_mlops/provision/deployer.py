@@ -17,24 +17,26 @@ deployer decides at run time, set when the template declares them:
 are absent or already owned by this stack, "false" when the account has them).
 
 ``destroy_environment(cfg, target)`` deletes the stacks in reverse order and never deletes
-data: see ``retained.py`` for what it keeps and why.
+data (``destroy.py``; what it keeps and why: ``retained.py``).
+
+Beside this module: ``gating.py`` (the gate before deploying), ``changesets.py``, ``events.py``
+(following a stack operation, finding why it failed), ``uploads.py``, ``projects.py`` (the
+SageMaker projects steps), ``templatefile.py`` (reading templates).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import changesets, templatefile
-from .deploy_errors import DeployError
-from .events import EventStream, describe_stack, failed_resources, is_terminal, watch_stack
+from .deploy_errors import DeployError, aws_error_text
+from .events import EventStream, describe_stack, is_terminal, watch_stack
+from .gating import GATE_OVERRIDE_TAG, gate_templates
 
 PROJECT_ROLES_PARAMETER = "CreateSageMakerProjectRoles"
-GATE_OVERRIDE_TAG = "secure-mlops:gate-override"
-GATE_OVERRIDE_CONTROLS_TAG = "secure-mlops:gate-overridden-controls"
 #: stack states that can be updated and compared
 STABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
           "IMPORT_ROLLBACK_COMPLETE"}
@@ -74,91 +76,8 @@ def _spec_get(spec: Any, name: str, default: Any = None) -> Any:
     return getattr(spec, name, default)
 
 
-_TAG_VALUE = re.compile(r"[^\w\s.:/=+\-@]", re.UNICODE)
-
-
-def tag_value(text: str) -> str:
-    """A string CloudFormation accepts as a tag value (allowed characters, at most 256)."""
-    return _TAG_VALUE.sub(" ", text).strip()[:256]
-
-
 def outputs_of(stack: dict[str, Any] | None) -> dict[str, str]:
     return {o["OutputKey"]: o.get("OutputValue", "") for o in (stack or {}).get("Outputs", []) or []}
-
-
-def _client_error_text(exc) -> str:
-    err = exc.response.get("Error", {})
-    return f"{err.get('Code', '')} {err.get('Message', exc)}".strip()
-
-
-# ------------------------------------------------------------------------------ gate
-@dataclass
-class GateOutcome:
-    ok: bool
-    #: stack name -> tags recording an override (empty when nothing was overridden)
-    tags: dict[str, dict[str, str]] = field(default_factory=dict)
-    failures: int = 0
-
-
-def gate_templates(specs: list[Any], override: str | None, parameters: dict[str, dict[str, str]] | None = None,
-                   config: Path | None = None) -> GateOutcome:
-    """Run the template gate on every template about to be deployed (stack and product templates).
-
-    `parameters` ({stack name: {parameter: value}}) are the values the stacks will receive, so
-    the gate judges the templates as they will be deployed; `config` gives it the environment's
-    context. Any FAIL or ERROR stops the deployment unless `override` (a reason) is given; the
-    override is printed and recorded as tags on the stacks whose templates failed.
-    """
-    from ..findings import failing
-    from ..guardrails.gate import run_gate
-    from .uploads import as_upload
-
-    ui = _ui()
-    owner: dict[Path, str] = {}
-    for spec in specs:
-        owner.setdefault(Path(spec.template_path).resolve(), spec.name)
-        for up in _spec_get(spec, "uploads", None) or []:
-            up = as_upload(up)
-            if up.is_template:
-                owner.setdefault(Path(up.path).resolve(), spec.name)
-    paths = list(owner)
-    values = {str(Path(spec.template_path).resolve()): dict((parameters or {}).get(spec.name, {}))
-              for spec in specs if (parameters or {}).get(spec.name)}
-    result = run_gate(paths, parameters=values or None, config=config)
-    bad = failing(result.findings, "info")
-    if not bad:
-        ui.announce(f"Gate: {len(paths)} template(s) passed every preventive control "
-                    f"({len(result.findings)} checks).")
-        return GateOutcome(ok=True)
-
-    from rich.table import Table
-
-    table = Table(title=f"Gate: {len(bad)} failure(s) in the templates about to be deployed", title_justify="left")
-    for col in ("control", "status", "severity", "where", "resource", "message"):
-        table.add_column(col, overflow="fold")
-    for f in bad:
-        where = f"{Path(f.file).name}:{f.line}" if f.file else ""
-        table.add_row(f.control_id, f.status.value, f.severity, where, f.logical_id or f.resource_id, f.message)
-    ui.err().print(table)
-    if override is None:
-        ui.error(f"the gate found {len(bad)} failure(s); nothing was deployed. Fix the templates or the "
-                 "configuration, or deploy anyway with --allow-gate-failures REASON (recorded on the stacks)")
-        return GateOutcome(ok=False, failures=len(bad))
-
-    by_stack: dict[str, set[str]] = {}
-    for f in bad:
-        stack = owner.get(Path(f.file).resolve()) if f.file else None
-        for name in ([stack] if stack else [s.name for s in specs]):
-            by_stack.setdefault(name, set()).add(f.control_id)
-    tags = {
-        name: {GATE_OVERRIDE_TAG: tag_value(override) or "no reason given",
-               GATE_OVERRIDE_CONTROLS_TAG: tag_value(" ".join(sorted(ids)))}
-        for name, ids in by_stack.items()
-    }
-    ui.warn(f"deploying despite {len(bad)} gate failure(s) because --allow-gate-failures was given: "
-            f"{override!r}. Recorded as stack tags {GATE_OVERRIDE_TAG} / {GATE_OVERRIDE_CONTROLS_TAG} on "
-            f"{', '.join(sorted(tags))} (CloudFormation copies stack tags to the stacks' resources).")
-    return GateOutcome(ok=True, tags=tags, failures=len(bad))
 
 
 # ------------------------------------------------------------------------------ one stack
@@ -192,6 +111,8 @@ def _template_arg(session, spec, text: str, artifact_bucket: str | None, prefix:
     """
     if len(text.encode()) <= templatefile.MAX_BODY_BYTES:
         return {"TemplateBody": text}
+    if not artifact_bucket and plan:
+        return None
     if not artifact_bucket:
         raise DeployError(
             f"the template of stack {spec.name} ({spec.template_path}) is {len(text.encode())} bytes, over "
@@ -201,7 +122,7 @@ def _template_arg(session, spec, text: str, artifact_bucket: str | None, prefix:
     from .uploads import exists, object_key, object_url, put_if_absent
 
     s3 = session.client("s3")
-    key = object_key(Path(spec.template_path), f"{prefix}/stack-templates")
+    key = object_key(Path(spec.template_path), prefix)  # the same object as an upload of the same file
     if plan:
         if not exists(s3, artifact_bucket, key):
             return None
@@ -229,7 +150,8 @@ def _failure_message(name: str, result, template: dict[str, Any], parameters: di
 def _plan_without_change_set(spec, template: dict[str, Any], why: str) -> StackResult:
     ui = _ui()
     resources = template.get("Resources") or {}
-    ui.announce(f"{spec.name}: {why}; it would create {len(resources)} resources:")
+    ui.announce(f"{spec.name}: {why}; it would create the template's {len(resources)} resources "
+                "(those marked `if` only when their condition holds):")
     from rich.table import Table
 
     table = Table(title=f"{spec.name}: create ({len(resources)} to add)", title_justify="left")
@@ -237,7 +159,8 @@ def _plan_without_change_set(spec, template: dict[str, Any], why: str) -> StackR
     table.add_column("logical id")
     table.add_column("type")
     for lid, res in resources.items():
-        table.add_row("[green]Add[/]", lid, str(res.get("Type", "")))
+        cond = res.get("Condition") if isinstance(res, dict) else None
+        table.add_row(f"[green]Add[/]{f' if {cond}' if cond else ''}", lid, str(res.get("Type", "")))
     ui.err().print(table)
     return StackResult(spec.name, "planned", message=why, changes={"Add": len(resources)})
 
@@ -277,7 +200,7 @@ def deploy_stack(session, spec, text: str, template: dict[str, Any], parameters:
                 ui.announce(f"{name}: no change (template, parameters and tags as deployed)")
                 return StackResult(name, "unchanged", status, stack["StackId"], outputs_of(stack))
         except botocore.exceptions.ClientError as exc:
-            ui.warn(f"{name}: could not compare with the deployed stack ({_client_error_text(exc)}); "
+            ui.warn(f"{name}: could not compare with the deployed stack ({aws_error_text(exc)}); "
                     "asking CloudFormation for a change set")
 
     cs_type = "UPDATE" if status in STABLE else "CREATE"
@@ -304,7 +227,9 @@ def deploy_stack(session, spec, text: str, template: dict[str, Any], parameters:
         changesets.delete(cf, cs)
         if new_review_stack:
             _delete_review_stack(cf, name)
-        return StackResult(name, "planned", status or "", changes=cs.summary())
+        # later stacks of the plan read the outputs the stack has now
+        return StackResult(name, "planned", status or "", (stack or {}).get("StackId", ""),
+                           outputs_of(stack), changes=cs.summary())
 
     stream = EventStream(cf, cs.stack_id)
     changesets.execute(cf, cs)
@@ -355,7 +280,7 @@ def _runtime_parameters(session, spec, template: dict[str, Any]) -> dict[str, st
 
 def _do_uploads(session, spec, env_name: str, outputs: dict[str, dict[str, str]], plan: bool) -> tuple[dict[str, str], str | None]:
     """Upload the stack's files; returns (parameters carrying URLs, the artifacts bucket used)."""
-    from .uploads import as_upload, object_key, object_url, put_if_absent
+    from .uploads import as_upload, exists, object_key, object_url, put_if_absent
 
     params: dict[str, str] = {}
     bucket_used = None
@@ -369,7 +294,8 @@ def _do_uploads(session, spec, env_name: str, outputs: dict[str, dict[str, str]]
                               f"stack {stack_name}, which has no such output")
         key = object_key(Path(up.path), up.prefix or env_name)
         if plan:
-            _ui().announce(f"{spec.name}: would upload {up.path} to s3://{bucket}/{key}")
+            if not exists(s3, bucket, key):
+                _ui().announce(f"{spec.name}: would upload {up.path} to s3://{bucket}/{key}")
         elif put_if_absent(s3, bucket, key, Path(up.path)):
             _ui().announce(f"{spec.name}: uploaded {up.path} to s3://{bucket}/{key}")
         if up.parameter:
@@ -409,27 +335,11 @@ def _print_summary(results: list[StackResult], plan: bool) -> None:
     ui.err().print(table)
 
 
-def _execution_role_arns(session, cfg) -> list[str]:
-    """The Studio execution role, as the environment publishes it (envcontext)."""
-    import botocore.exceptions
-
-    from ..envcontext import parameter_name
-
-    try:
-        value = session.client("ssm").get_parameter(
-            Name=parameter_name(cfg.name, "sagemaker-execution-role-arn"))["Parameter"]["Value"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return []
-        raise DeployError(f"reading the Studio execution role parameter failed: {_client_error_text(exc)}") from None
-    return [value] if value else []
-
-
 def _projects_step(session, cfg, plan: bool) -> bool:
-    from .projects import enable_projects
+    from .projects import enable_projects, studio_execution_roles
 
     ui = _ui()
-    roles = _execution_role_arns(session, cfg)
+    roles = studio_execution_roles(session, cfg.name)
     if not roles:
         if plan:
             ui.announce("SageMaker projects: would enable them and associate the Studio execution role "
@@ -483,7 +393,7 @@ def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_overrid
     try:  # decided from the account's state (reads only), before the gate judges the templates
         runtime = {spec.name: _runtime_parameters(session, spec, loaded[spec.name][1]) for spec in specs}
     except (DeployError, botocore.exceptions.ClientError) as exc:
-        ui.error(str(exc) if isinstance(exc, DeployError) else f"AWS refused a call: {_client_error_text(exc)}")
+        ui.error(str(exc) if isinstance(exc, DeployError) else f"AWS refused a call: {aws_error_text(exc)}")
         return False
 
     config_path = Path(cfg.path) if getattr(cfg, "path", None) and Path(cfg.path).is_file() else None
@@ -538,13 +448,18 @@ def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_overrid
                 ok = _projects_step(session, cfg, plan)
             except (DeployError, botocore.exceptions.ClientError) as exc:
                 ui.error(str(exc) if isinstance(exc, DeployError)
-                         else f"SageMaker projects: AWS refused a call: {_client_error_text(exc)}")
+                         else f"SageMaker projects: AWS refused a call: {aws_error_text(exc)}")
                 ok = False
         if not plan and all(r.action != "failed" for r in results) and len(results) == len(specs):
             ok = _verify(session, specs) and ok  # the stacks are read back even if projects failed
+    except KeyboardInterrupt:
+        ui.warn(f"interrupted: CloudFormation goes on with any stack operation already started"
+                f"{f' ({current})' if current else ''}; follow it in the CloudFormation console and run "
+                "provision again when it has finished")
+        raise
     except (DeployError, botocore.exceptions.ClientError) as exc:
         message = (str(exc) if isinstance(exc, DeployError)
-                   else f"AWS refused a call: {_client_error_text(exc)} ({exc.operation_name})")
+                   else f"AWS refused a call: {aws_error_text(exc)} ({exc.operation_name})")
         ui.error(message)
         if current and not any(r.name == current for r in results):
             results.append(StackResult(current, "failed", message=message))
@@ -561,163 +476,9 @@ def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_overrid
     return ok
 
 
-# ------------------------------------------------------------------------------ destroy
-def _stack_snapshot(session, stack: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
-    """(template, resources, Studio EFS ids) of a stack, read before it is deleted."""
-    import botocore.exceptions
-
-    cf = session.client("cloudformation")
-    body = cf.get_template(StackName=stack["StackId"], TemplateStage="Original").get("TemplateBody")
-    template = body if isinstance(body, dict) else templatefile.parse(body or "{}", stack["StackName"]) if body else {}
-    resources: list[dict[str, Any]] = []
-    for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack["StackId"]):
-        resources.extend(page["StackResourceSummaries"])
-    efs_ids: list[str] = []
-    sm = session.client("sagemaker")
-    for res in resources:
-        if res.get("ResourceType") == "AWS::SageMaker::Domain" and res.get("PhysicalResourceId"):
-            domain_id = res["PhysicalResourceId"].rsplit("/", 1)[-1]
-            try:
-                efs = sm.describe_domain(DomainId=domain_id).get("HomeEfsFileSystemId")
-            except botocore.exceptions.ClientError:
-                continue
-            if efs:
-                efs_ids.append(efs)
-    return template, resources, efs_ids
-
-
-def _classify_delete_failures(session, failed: dict[str, dict[str, Any]], live_efs: list[str]):
-    """Split DELETE_FAILED resources into (kept for a data reason: {lid: reason}, real failures)."""
-    from .retained import HOLDS_DATA, IN_USE_BY_EFS, bucket_holds_data
-
-    keep: dict[str, str] = {}
-    blockers: dict[str, dict[str, Any]] = {}
-    s3 = session.client("s3")
-    for lid, event in failed.items():
-        rtype = event.get("ResourceType", "")
-        reason = str(event.get("ResourceStatusReason") or "").lower()
-        if rtype == "AWS::S3::Bucket":
-            data = bucket_holds_data(s3, event.get("PhysicalResourceId", ""))
-            if data is True:
-                keep[lid] = HOLDS_DATA
-                continue
-            if data is None:
-                keep[lid] = "could not check whether the bucket holds data, so it is kept"
-                continue
-        if rtype.startswith("AWS::EC2::") and live_efs and ("dependen" in reason or "in use" in reason):
-            keep[lid] = IN_USE_BY_EFS
-            continue
-        blockers[lid] = event
-    return keep, blockers
-
-
-def _delete_stack(session, target, name: str) -> tuple[bool, list]:
-    """Delete one stack, keeping data; returns (ok, kept resources)."""
-    import botocore.exceptions
-
-    from .retained import EFS_HOMES, RETAIN_POLICY, Retained, efs_exists, removal_commands
-
-    ui = _ui()
-    cf = session.client("cloudformation")
-    stack = describe_stack(cf, name)
-    if stack is None:
-        ui.announce(f"{name}: does not exist, nothing to delete")
-        return True, []
-    status = stack["StackStatus"]
-    if not is_terminal(status):
-        ui.error(f"stack {name} is {status}: wait until it finishes, then run destroy again")
-        return False, []
-    stack_id = stack["StackId"]
-    template, resources, efs_ids = _stack_snapshot(session, stack)
-    by_lid = {r["LogicalResourceId"]: r for r in resources}
-
-    stream = EventStream(cf, stack_id)
-    try:
-        cf.delete_stack(StackName=stack_id)
-    except botocore.exceptions.ClientError as exc:
-        ui.error(f"CloudFormation refused to delete stack {name}: {_client_error_text(exc)}")
-        return False, []
-    result = watch_stack(cf, stream, f"{name}: delete", len(resources) or None)
-
-    kept_reasons: dict[str, str] = {}
-    if result.status == "DELETE_FAILED":
-        failed = failed_resources(result.events)
-        live_efs = [fs for fs in efs_ids if efs_exists(session.client("efs"), fs) is not False]
-        keep, blockers = _classify_delete_failures(session, failed, live_efs)
-        if blockers:
-            for lid, event in blockers.items():
-                ui.error(f"stack {name}: {lid} ({event.get('ResourceType')}) could not be deleted: "
-                         f"{event.get('ResourceStatusReason')}")
-            ui.err().print(f"Fix the cause, then run destroy again (stack {name} is DELETE_FAILED).")
-            return False, []
-        ui.announce(f"{name}: keeping {', '.join(sorted(keep))} (they hold or protect data) and deleting the rest")
-        stream = EventStream(cf, stack_id)
-        cf.delete_stack(StackName=stack_id, RetainResources=sorted(keep))
-        result = watch_stack(cf, stream, f"{name}: delete (keeping data)", len(resources) or None)
-        kept_reasons.update(keep)
-    if not result.ok:
-        cause = result.root_cause()
-        detail = (f"{cause.get('LogicalResourceId')}: {cause.get('ResourceStatusReason')}" if cause else result.reason)
-        ui.error(f"stack {name} could not be deleted ({result.status}): {detail}")
-        return False, []
-    ui.announce(f"{name}: DELETE_COMPLETE")
-
-    for lid, res in (template.get("Resources") or {}).items():
-        if isinstance(res, dict) and res.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate") and lid in by_lid:
-            kept_reasons.setdefault(lid, RETAIN_POLICY)
-    kept = []
-    for lid, reason in kept_reasons.items():
-        res = by_lid.get(lid, {})
-        rtype, pid = res.get("ResourceType", "?"), res.get("PhysicalResourceId", "")
-        if not pid:
-            continue
-        kept.append(Retained(name, lid, rtype, pid, reason, removal_commands(rtype, pid, target)))
-    efs = session.client("efs")
-    for fs in efs_ids:
-        if efs_exists(efs, fs) is not False:
-            kept.append(Retained(name, "(created by SageMaker Studio)", "AWS::EFS::FileSystem", fs, EFS_HOMES,
-                                 removal_commands("AWS::EFS::FileSystem", fs, target)))
-    return True, kept
-
-
 def destroy_environment(cfg, target) -> bool:
     """Delete the environment's stacks in reverse order; list what was kept and how to remove it."""
+    from .destroy import destroy_specs
     from .stacks import plan_stacks
 
     return destroy_specs(list(plan_stacks(cfg)), cfg, target)
-
-
-def destroy_specs(specs: list[Any], cfg, target) -> bool:
-    """Delete `specs` in reverse order (what destroy_environment does once the stacks are planned)."""
-    import botocore.exceptions
-
-    from .projects import disassociate
-    from .retained import render
-
-    ui = _ui()
-    session = target.session
-    kept: list = []
-    ok = True
-    try:
-        roles = _execution_role_arns(session, cfg)
-        if roles:
-            for done in disassociate(session, roles):
-                ui.announce(f"SageMaker projects: {done}")
-        for spec in reversed(specs):
-            stack_ok, stack_kept = _delete_stack(session, target, spec.name)
-            kept.extend(stack_kept)
-            if not stack_ok:
-                ok = False
-                break
-    except DeployError as exc:
-        ui.error(str(exc))
-        ok = False
-    except botocore.exceptions.ClientError as exc:
-        ui.error(f"AWS refused a call: {_client_error_text(exc)} ({exc.operation_name})")
-        ok = False
-    if kept:
-        ui.err().print(render(kept))
-    if ok:
-        ui.announce(f"Environment {cfg.name!r} removed"
-                    + (f"; {len(kept)} resource(s) kept (listed above)." if kept else "."))
-    return ok

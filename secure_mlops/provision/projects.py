@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from .deploy_errors import DeployError
+from .deploy_errors import DeployError, aws_error_text
 
 PROJECT_ROLES = ("AmazonSageMakerServiceCatalogProductsLaunchRole", "AmazonSageMakerServiceCatalogProductsUseRole")
 PROVIDER = "Amazon SageMaker"
@@ -76,8 +76,10 @@ def should_create_project_roles(state: dict[str, str]) -> bool:
         return False
     missing = [r for r, s in state.items() if s == "absent"]
     raise DeployError(
-        f"the account has {', '.join(outside)} but not {', '.join(missing)}: create the missing role as "
-        "the SageMaker console does (enable SageMaker projects for one user in the console), then run provision again"
+        f"the account has {', '.join(outside)} but not {', '.join(missing)}, and a stack creates both or neither. "
+        f"If {', '.join(outside)} was kept by `secure-mlops destroy` of an earlier environment, delete it (destroy "
+        "printed the commands); otherwise create the missing role as the SageMaker console does (enable SageMaker "
+        "projects once in the console). Then run provision again"
     )
 
 
@@ -201,3 +203,19 @@ def disassociate(session, principal_arns: list[str]) -> list[str]:
         done.append(f"disassociated {arn} from the SageMaker portfolio {state.portfolio_id}")
     return done
 
+
+
+def studio_execution_roles(session, env_name: str) -> list[str]:
+    """The Studio execution role the environment publishes (SSM, see envcontext), or [] before it exists."""
+    import botocore.exceptions
+
+    from ..envcontext import parameter_name
+
+    try:
+        value = session.client("ssm").get_parameter(
+            Name=parameter_name(env_name, "sagemaker-execution-role-arn"))["Parameter"]["Value"]
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return []
+        raise DeployError(f"reading the Studio execution role parameter failed: {aws_error_text(exc)}") from None
+    return [value] if value else []

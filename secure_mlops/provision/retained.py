@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: reasons, shown to the user
-RETAIN_POLICY = "DeletionPolicy Retain in the template"
-HOLDS_DATA = "the bucket still holds objects or object versions"
-EFS_HOMES = "Studio's EFS file system with the users' home directories (created by SageMaker, not by the stack)"
-IN_USE_BY_EFS = "still in use by the EFS mount targets / NFS security groups of Studio's home directories"
+RETAIN_POLICY = "DeletionPolicy: Retain"
+HOLDS_DATA = "holds objects or object versions"
+EFS_HOMES = "Studio users' home directories (EFS created by SageMaker, not by the stack)"
+IN_USE_BY_EFS = "in use by the EFS mount targets of Studio's home directories"
 
 
 @dataclass
@@ -55,7 +55,7 @@ def removal_commands(resource_type: str, physical_id: str, target) -> list[str]:
         ]
     if resource_type == "AWS::KMS::Key":
         return [
-            f"# data encrypted with this key becomes unreadable when the key is deleted",
+            "# data encrypted with this key becomes unreadable when the key is deleted",
             f"{aws} kms schedule-key-deletion --key-id {pid} --pending-window-in-days 30",
         ]
     if resource_type == "AWS::IAM::Role":
@@ -68,7 +68,7 @@ def removal_commands(resource_type: str, physical_id: str, target) -> list[str]:
         return [f"{aws} logs delete-log-group --log-group-name {pid}"]
     if resource_type == "AWS::EFS::FileSystem":
         return [
-            f"# back the home directories up first (AWS Backup); this deletes them",
+            "# back the home directories up first (AWS Backup); this deletes them",
             f"{aws} efs describe-mount-targets --file-system-id {pid}   # delete each: efs delete-mount-target",
             f"{aws} efs delete-file-system --file-system-id {pid}",
             f"{aws} ec2 describe-security-groups --filters Name=group-name,Values='security-group-for-*-nfs-*'"
@@ -112,7 +112,6 @@ def efs_exists(efs, file_system_id: str) -> bool | None:
 def render(items: list[Retained]):
     """A rich renderable: what was kept, why, and how to remove it."""
     from rich.console import Group
-    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -124,5 +123,5 @@ def render(items: list[Retained]):
     lines = [Text("To remove them, when you have decided to:", style="bold")]
     for r in items:
         lines.append(Text(f"# {r.resource_type} {r.physical_id} ({r.stack}/{r.logical_id})", style="dim"))
-        lines.extend(Text(escape(cmd)) for cmd in r.commands)
+        lines.extend(Text(cmd) for cmd in r.commands)
     return Group(table, *lines)

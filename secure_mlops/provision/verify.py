@@ -90,7 +90,7 @@ def print_results(results: list[StackResult]) -> None:
                f"compared, {failed} mismatch(es)")
     err.print(f"[bold red]✗ verification failed:[/] {summary}" if failed else f"[bold green]✓ verified:[/] {summary}")
     if any(m.logical_id == "(stack)" and m.reason == "missing" for s in stacks for m in s.mismatches):
-        err.print("A stack does not exist: deploy the environment with `secure-mlops provision` first.")
+        err.print("A stack does not exist: deploy it first (the environment's stacks: `secure-mlops provision`).")
 
 
 def verify_environment(cfg, target) -> bool:

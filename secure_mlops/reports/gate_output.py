@@ -40,14 +40,17 @@ def print_table(result, console, show_passed: bool = False) -> None:
 
     shown = [f for f in worst_first(result.findings) if show_passed or f.status is not Status.PASS]
     if shown:
-        table = Table(show_lines=False, pad_edge=False, expand=False)
-        for col in ("status", "severity", "control", "location", "resource", "message"):
-            table.add_column(col, overflow="fold")
+        table = Table(show_lines=False, pad_edge=False, expand=True, box=None, header_style="bold")
+        table.add_column("status", no_wrap=True)
+        table.add_column("control", no_wrap=True)
+        table.add_column("where", overflow="fold", ratio=2)
+        table.add_column("message", overflow="fold", ratio=5)
         for f in shown:
-            loc = f"{f.file}:{f.line}:{f.column}" if f.file else ""
+            where = f"{f.file}:{f.line}:{f.column}" if f.file else (f.resource_arn or "")
+            where += f"\n{f.logical_id or f.resource_id}"
             msg = f.message + (f" [suppressed: {f.suppression_reason}]" if f.suppression_reason else "")
-            table.add_row(f"[{STATUS_STYLE[f.status.value]}]{f.status.value}[/]", f.severity, f.control_id,
-                          escape(loc), escape(f"{f.resource_type} {f.resource_id}"), escape(msg))
+            table.add_row(f"[{STATUS_STYLE[f.status.value]}]{f.status.value}[/]",
+                          f"{f.control_id}\n{f.severity}", escape(where), escape(msg))
         console.print(table)
     counts = result.counts()
     summary = (f"{len(result.files)} file(s), {len(result.findings)} checks: {counts['FAIL']} failed, "

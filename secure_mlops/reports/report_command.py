@@ -99,6 +99,9 @@ def run(findings_files, fmt: str, output: Path | None, fail_on: str, to_security
 
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}", field="--format", fix=f"choose one of {', '.join(FORMATS)}")
+    if output is not None and any(Path(output).resolve() == Path(p).resolve() for p in findings_files):
+        raise UserError(f"{output} is also an input; the report would overwrite it", field="--output",
+                        fix="write the report to another file")
     merged = load(findings_files)
     report = build_report(merged, fail_on=fail_on)
     try:

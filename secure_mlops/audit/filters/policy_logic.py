@@ -188,7 +188,8 @@ def condition_holds(block: dict | None, situation: dict) -> bool | None:
     return result
 
 
-def can_perform(docs: Iterable[tuple[str, dict]], action: str, resource_arn: str, situation: dict) -> tuple[bool, list[str]]:
+def can_perform(docs: Iterable[tuple[str, dict]], action: str, resource_arn: str,
+                situation: dict) -> tuple[bool, list[str]]:
     """Could a principal with these identity policies make `action` on `resource_arn` in `situation`?
 
     Returns (possible, reasons): the Allow statements that would let it through, or why not.

@@ -265,7 +265,8 @@ class RoleOutsideTeam(Filter):
             if role is None:
                 annotate(p, reasons=[f"execution role {role_arn} not found (cannot be verified)"])
             elif role_team != team:
-                annotate(p, reasons=[f"execution role {role_arn} belongs to team {role_team!r}, the profile to {team!r}"])
+                annotate(p, reasons=[f"execution role {role_arn} belongs to team {role_team!r}, "
+                                     f"the profile to {team!r}"])
             else:
                 continue
             out.append(p)
@@ -351,7 +352,8 @@ class MissingEndpoints(Filter):
                     ok = [e for e in mine if e.get("VpcEndpointType") == kind and _service_is(e["ServiceName"], svc)
                           and (kind == "Gateway" or e.get("PrivateDnsEnabled"))]
                     if not ok:
-                        missing.append(f"{kind.lower()} endpoint {svc}" + (" with private DNS" if kind == "Interface" else ""))
+                        dns = " with private DNS" if kind == "Interface" else ""
+                        missing.append(f"{kind.lower()} endpoint {svc}{dns}")
             annotate(r, {"endpoints": sorted(f"{e['VpcEndpointType']}:{e['ServiceName']}" for e in mine)})
             if missing:
                 annotate(r, reasons=[f"no {m}" for m in missing])

@@ -150,7 +150,8 @@ class S3AccessBeyond(Filter):
             for i, st in enumerate(policy_logic.statements(doc)):
                 if st.get("Effect") != "Allow":
                     continue
-                if not any(a == "*" or a.lower().startswith("s3:") for a in st.get("Action", [])) and "NotAction" not in st:
+                s3_actions = any(a == "*" or a.lower().startswith("s3:") for a in st.get("Action", []))
+                if not s3_actions and "NotAction" not in st:
                     continue
                 label = f"statement {st.get('Sid') or i}"
                 if "NotResource" in st or "Resource" not in st:

@@ -29,6 +29,16 @@ REASONS = "audit:reasons"
 #: per-resource annotation written by custom filters: the resource could not be judged
 NOT_EVALUATED = "audit:not-evaluated"
 
+_THROTTLING = ("Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+               "TooManyRequestsException", "SlowDown", "Client.RequestLimitExceeded")
+
+
+def retry(call, *args, **kwargs):
+    """Call, retrying with back-off while AWS throttles (c7n's own retry helper)."""
+    from c7n.utils import get_retry
+
+    return get_retry(_THROTTLING)(call, *args, **kwargs)
+
 
 def register(name: str):
     """Register a resource class as ``aws.<name>`` (c7n registry and resource map)."""
@@ -67,7 +77,7 @@ def fetch(resource: dict, attr: str, call: Callable[[], Any], missing: tuple[str
     import botocore.exceptions
 
     try:
-        value = call()
+        value = retry(call)
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in missing:
             resource[attr] = None
@@ -136,14 +146,18 @@ class LeanResource(QueryResourceManager):
 
     def describe_with(self, client, resource: dict, op: str, **params) -> None:
         """Merge the answer of one describe call into the resource (whole-resource failure)."""
-        answer = getattr(client, op)(**params)
+        answer = retry(getattr(client, op), **params)
         answer.pop("ResponseMetadata", None)
         resource.update(answer)
 
     def paginate(self, client, op: str, key: str, **params) -> list:
         if client.can_paginate(op):
+            from c7n.query import RetryPageIterator
+
+            paginator = client.get_paginator(op)
+            paginator.PAGE_ITERATOR_CLS = RetryPageIterator  # c7n's: retries throttled pages
             out: list = []
-            for page in client.get_paginator(op).paginate(**params):
+            for page in paginator.paginate(**params):
                 out.extend(page.get(key) or [])
             return out
-        return getattr(client, op)(**params).get(key) or []
+        return retry(getattr(client, op), **params).get(key) or []

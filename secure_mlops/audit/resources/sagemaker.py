@@ -13,11 +13,12 @@ import json
 
 from c7n.query import TypeInfo
 
-from .base import ERRORS, LeanResource, error_text, fetch, register
+from .base import ERRORS, LeanResource, fetch, register
 
 
-def _type(service_op, key, detail_param, id_, name, cfn, arn=None):
-    attrs = {"service": "sagemaker", "enum_spec": (service_op, key, None), "id": id_, "name": name,
+def _type(list_op, key, id_, name, cfn, arn=None):
+    """The c7n TypeInfo of a SageMaker type listed with `list_op` (answer key `key`)."""
+    attrs = {"service": "sagemaker", "enum_spec": (list_op, key, None), "id": id_, "name": name,
              "arn": arn or id_, "date": "CreationTime", "cfn_type": cfn}
     return type("resource_type", (TypeInfo,), attrs)
 
@@ -34,7 +35,7 @@ class _ListDescribe(LeanResource):
 
 @register("audit-notebook")
 class Notebook(_ListDescribe):
-    resource_type = _type("list_notebook_instances", "NotebookInstances", "NotebookInstanceName",
+    resource_type = _type("list_notebook_instances", "NotebookInstances",
                           "NotebookInstanceArn", "NotebookInstanceName", "AWS::SageMaker::NotebookInstance")
     describe_op, describe_param = "describe_notebook_instance", "NotebookInstanceName"
     permissions = ("sagemaker:ListNotebookInstances", "sagemaker:DescribeNotebookInstance")
@@ -42,7 +43,7 @@ class Notebook(_ListDescribe):
 
 @register("audit-training-job")
 class TrainingJob(_ListDescribe):
-    resource_type = _type("list_training_jobs", "TrainingJobSummaries", "TrainingJobName",
+    resource_type = _type("list_training_jobs", "TrainingJobSummaries",
                           "TrainingJobArn", "TrainingJobName", "AWS::SageMaker::TrainingJob")
     describe_op, describe_param = "describe_training_job", "TrainingJobName"
     permissions = ("sagemaker:ListTrainingJobs", "sagemaker:DescribeTrainingJob")
@@ -50,7 +51,7 @@ class TrainingJob(_ListDescribe):
 
 @register("audit-processing-job")
 class ProcessingJob(_ListDescribe):
-    resource_type = _type("list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName",
+    resource_type = _type("list_processing_jobs", "ProcessingJobSummaries",
                           "ProcessingJobArn", "ProcessingJobName", "AWS::SageMaker::ProcessingJob")
     describe_op, describe_param = "describe_processing_job", "ProcessingJobName"
     permissions = ("sagemaker:ListProcessingJobs", "sagemaker:DescribeProcessingJob")
@@ -58,7 +59,7 @@ class ProcessingJob(_ListDescribe):
 
 @register("audit-transform-job")
 class TransformJob(_ListDescribe):
-    resource_type = _type("list_transform_jobs", "TransformJobSummaries", "TransformJobName",
+    resource_type = _type("list_transform_jobs", "TransformJobSummaries",
                           "TransformJobArn", "TransformJobName", "AWS::SageMaker::TransformJob")
     describe_op, describe_param = "describe_transform_job", "TransformJobName"
     permissions = ("sagemaker:ListTransformJobs", "sagemaker:DescribeTransformJob")
@@ -66,7 +67,7 @@ class TransformJob(_ListDescribe):
 
 @register("audit-domain")
 class Domain(_ListDescribe):
-    resource_type = _type("list_domains", "Domains", "DomainId", "DomainId", "DomainName",
+    resource_type = _type("list_domains", "Domains", "DomainId", "DomainName",
                           "AWS::SageMaker::Domain", arn="DomainArn")
     describe_op, describe_param = "describe_domain", "DomainId"
     permissions = ("sagemaker:ListDomains", "sagemaker:DescribeDomain")
@@ -74,7 +75,7 @@ class Domain(_ListDescribe):
 
 @register("audit-user-profile")
 class UserProfile(LeanResource):
-    resource_type = _type("list_user_profiles", "UserProfiles", None, "UserProfileId", "UserProfileId",
+    resource_type = _type("list_user_profiles", "UserProfiles", "UserProfileId", "UserProfileId",
                           "AWS::SageMaker::UserProfile", arn="UserProfileArn")
     permissions = ("sagemaker:ListUserProfiles", "sagemaker:DescribeUserProfile", "sagemaker:ListTags")
 
@@ -93,7 +94,7 @@ class UserProfile(LeanResource):
 
 @register("audit-model")
 class Model(_ListDescribe):
-    resource_type = _type("list_models", "Models", "ModelName", "ModelArn", "ModelName", "AWS::SageMaker::Model")
+    resource_type = _type("list_models", "Models", "ModelArn", "ModelName", "AWS::SageMaker::Model")
     describe_op, describe_param = "describe_model", "ModelName"
     permissions = ("sagemaker:ListModels", "sagemaker:DescribeModel")
 
@@ -106,7 +107,7 @@ class Model(_ListDescribe):
 
 @register("audit-endpoint-config")
 class EndpointConfig(_ListDescribe):
-    resource_type = _type("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName",
+    resource_type = _type("list_endpoint_configs", "EndpointConfigs",
                           "EndpointConfigArn", "EndpointConfigName", "AWS::SageMaker::EndpointConfig")
     describe_op, describe_param = "describe_endpoint_config", "EndpointConfigName"
     permissions = ("sagemaker:ListEndpointConfigs", "sagemaker:DescribeEndpointConfig")
@@ -114,7 +115,7 @@ class EndpointConfig(_ListDescribe):
 
 @register("audit-endpoint")
 class Endpoint(_ListDescribe):
-    resource_type = _type("list_endpoints", "Endpoints", "EndpointName", "EndpointArn", "EndpointName",
+    resource_type = _type("list_endpoints", "Endpoints", "EndpointArn", "EndpointName",
                           "AWS::SageMaker::Endpoint")
     describe_op, describe_param = "describe_endpoint", "EndpointName"
     permissions = ("sagemaker:ListEndpoints", "sagemaker:DescribeEndpoint")
@@ -124,14 +125,14 @@ class Endpoint(_ListDescribe):
 class ModelPackageGroup(LeanResource):
     """Listed only; SM-REG-03's filter reads each group's resource policy itself."""
 
-    resource_type = _type("list_model_package_groups", "ModelPackageGroupSummaryList", None,
+    resource_type = _type("list_model_package_groups", "ModelPackageGroupSummaryList",
                           "ModelPackageGroupArn", "ModelPackageGroupName", "AWS::SageMaker::ModelPackageGroup")
     permissions = ("sagemaker:ListModelPackageGroups",)
 
 
 @register("audit-model-package")
 class ModelPackage(LeanResource):
-    resource_type = _type("list_model_packages", "ModelPackageSummaryList", None, "ModelPackageArn",
+    resource_type = _type("list_model_packages", "ModelPackageSummaryList", "ModelPackageArn",
                           "ModelPackageLabel", "AWS::SageMaker::ModelPackage")
     permissions = ("sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage")
 
@@ -139,8 +140,10 @@ class ModelPackage(LeanResource):
         # versioned (in a group) and unversioned packages alike
         packages = self.paginate(client, "list_model_packages", "ModelPackageSummaryList", ModelPackageType="Both")
         for p in packages:
-            p["ModelPackageLabel"] = (f"{p['ModelPackageGroupName']}/{p.get('ModelPackageVersion')}"
-                                      if p.get("ModelPackageGroupName") else p.get("ModelPackageName", p["ModelPackageArn"]))
+            if p.get("ModelPackageGroupName"):
+                p["ModelPackageLabel"] = f"{p['ModelPackageGroupName']}/{p.get('ModelPackageVersion')}"
+            else:
+                p["ModelPackageLabel"] = p.get("ModelPackageName", p["ModelPackageArn"])
         return packages
 
     def describe(self, client, p):
@@ -151,7 +154,7 @@ class ModelPackage(LeanResource):
 class Pipeline(LeanResource):
     """Pipelines with their definition parsed under ``Definition``."""
 
-    resource_type = _type("list_pipelines", "PipelineSummaries", None, "PipelineArn", "PipelineName",
+    resource_type = _type("list_pipelines", "PipelineSummaries", "PipelineArn", "PipelineName",
                           "AWS::SageMaker::Pipeline")
     permissions = ("sagemaker:ListPipelines", "sagemaker:DescribePipeline")
 
@@ -178,7 +181,7 @@ MONITORING_KINDS = {
 class MonitoringJobDefinition(LeanResource):
     """The four kinds of model monitoring job definitions, with ``JobOutputConfig`` normalised."""
 
-    resource_type = _type("list_data_quality_job_definitions", "JobDefinitionSummaries", None,
+    resource_type = _type("list_data_quality_job_definitions", "JobDefinitionSummaries",
                           "MonitoringJobDefinitionArn", "MonitoringJobDefinitionName",
                           "AWS::SageMaker::MonitoringJobDefinition")
     permissions = tuple(f"sagemaker:{op.title().replace('_', '')}" for ops in MONITORING_KINDS.values()
@@ -197,5 +200,3 @@ class MonitoringJobDefinition(LeanResource):
         self.describe_with(client, d, describe_op, JobDefinitionName=d["MonitoringJobDefinitionName"])
         d["JobOutputConfig"] = d.get(f"{prefix}JobOutputConfig")
 
-
-__all__ = ["error_text"]

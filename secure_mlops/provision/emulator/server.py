@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -91,10 +92,21 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _responds(endpoint: str) -> bool:
+    """Whether the server answers; O(1) (``/moto-api/data.json`` serialises the whole state).
+
+    A server too busy to answer within the timeout but still accepting connections on its
+    port counts as running: declaring it dead would start a second one and leak the first.
+    """
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=5) as resp:
-            return resp.status == 200
+        with urllib.request.urlopen(f"{endpoint}/moto-api/config", timeout=10) as resp:
+            return 200 <= resp.status < 300  # moto answers 201
     except (urllib.error.URLError, OSError, ValueError):
+        pass
+    parsed = urllib.parse.urlparse(endpoint)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=5):
+            return True
+    except OSError:
         return False
 
 
@@ -160,9 +172,17 @@ def start(port: int | None = None, host: str = "127.0.0.1") -> tuple[Emulator, b
 
 
 def stop() -> Emulator | None:
-    """Stop the running emulator (its state is lost). Returns what was stopped, or None."""
-    emu = current()
-    if emu is None:
+    """Stop the running emulator (its state is lost). Returns what was stopped, or None.
+
+    The recorded process is stopped even if it does not answer (a busy or hung server).
+    """
+    path = _state_file()
+    try:
+        emu = Emulator(**json.loads(path.read_text())) if path.exists() else None
+    except (ValueError, TypeError):
+        emu = None
+    if emu is None or not _pid_alive(emu.pid):
+        path.unlink(missing_ok=True)
         return None
     try:
         os.kill(emu.pid, signal.SIGTERM)

@@ -1,5 +1,5 @@
-"""AWS IAM: roles (trust policy, boundary, managed and inline policies), managed policies,
-inline policies and instance profiles."""
+"""AWS IAM: roles (trust policy, boundary, managed and inline policies), managed policies and
+inline policies."""
 
 from __future__ import annotations
 
@@ -108,11 +108,3 @@ def inline_policy(r):
             got = r.optional(call, ("NoSuchEntity",), **{key: owner, "PolicyName": name})
             r.compare(f"PolicyDocument ({prop}[{i}] {owner})", (got or {}).get("PolicyDocument", ABSENT),
                       kind="policy", declared=r.declared("PolicyDocument"))
-
-
-@reader("AWS::IAM::InstanceProfile")
-def instance_profile(r):
-    got = r.client("iam").get_instance_profile(InstanceProfileName=r.physical_id)["InstanceProfile"]
-    r.attributes.update(Arn=got["Arn"])
-    r.compare("Path", got.get("Path"), default="/")
-    r.compare("Roles", [x["RoleName"] for x in got.get("Roles", [])], kind="set")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .compare import ABSENT, MISSING, equal, parse_policy, policy_difference, same_set, walk

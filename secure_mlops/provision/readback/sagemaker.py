@@ -4,7 +4,7 @@ profiles, model package groups (resource policy), notebook instances and models.
 from __future__ import annotations
 
 from . import reader
-from .compare import ABSENT
+from .compare import ABSENT, MISSING
 
 
 def _name(physical_id: str) -> str:
@@ -70,7 +70,8 @@ def user_profile(r):
     r.attributes.update(UserProfileArn=got["UserProfileArn"])
     if got.get("Status") not in (None, "InService", "Pending", "Updating"):
         r.mismatch("(status)", "InService", got.get("Status"), got.get("FailureReason") or "the profile is not in service")
-    if r.physical_id not in (got["UserProfileArn"], name, f"{domain_id}|{name}"):
+    # CloudFormation names a user profile by its ARN or by its compound identifier (name and domain id)
+    if r.physical_id not in (got["UserProfileArn"], name, f"{domain_id}|{name}", f"{name}|{domain_id}"):
         r.mismatch("PhysicalResourceId", got["UserProfileArn"], r.physical_id,
                    "the physical id does not name this user profile")
     r.compare("DomainId", got.get("DomainId"))
@@ -125,6 +126,19 @@ def model(r):
     vpc = got.get("VpcConfig") or {}
     r.compare("VpcConfig.SecurityGroupIds", vpc.get("SecurityGroupIds"), kind="set")
     r.compare("VpcConfig.Subnets", vpc.get("Subnets"), kind="set")
+    _tags(r, got["ModelArn"])
+    # what is served: the image, or the (approved) model package
+    containers = got.get("Containers") or ([got["PrimaryContainer"]] if got.get("PrimaryContainer") else [])
+    primary = got.get("PrimaryContainer") or (containers[0] if containers else {})
+    for key in ("Image", "ModelPackageName", "ModelDataUrl"):
+        r.compare(f"PrimaryContainer.{key}", primary.get(key))
+    declared = r.declared("Containers", default=[])
+    if declared and len(declared) != len(containers):
+        r.compared += 1
+        r.mismatch("Containers", declared, containers or ABSENT)
+    for i, (d, a) in enumerate(zip(declared, containers)):
+        for key in ("Image", "ModelPackageName", "ModelDataUrl"):
+            r.compare(f"Containers[{i}].{key}", a.get(key), declared=d.get(key, MISSING))
 
 
 @reader("AWS::SageMaker::EndpointConfig")

@@ -3,6 +3,7 @@ principal associations, launch role constraints."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from . import reader
@@ -53,14 +54,47 @@ def product(r):
         found = by_name.get(d.get("Name"))
         if found is None:
             continue  # reported above
-        detail = sc.describe_provisioning_artifact(ProductId=summary["ProductId"], ProvisioningArtifactId=found["Id"])
-        info = detail.get("Info") or {}
-        url = (d.get("Info") or {}).get("LoadTemplateFromURL", MISSING)
-        r.compare(f"ProvisioningArtifactParameters[{i}].Info.LoadTemplateFromURL",
-                  info.get("TemplateUrl") or info.get("LoadTemplateFromURL"), declared=url)
+        detail = sc.describe_provisioning_artifact(ProductId=summary["ProductId"], ProvisioningArtifactId=found["Id"],
+                                                   Verbose=True)
+        with r.section(f"ProvisioningArtifactParameters[{i}].Info.LoadTemplateFromURL"):
+            _same_template(r, f"ProvisioningArtifactParameters[{i}].Info.LoadTemplateFromURL",
+                           (d.get("Info") or {}).get("LoadTemplateFromURL", MISSING), detail.get("Info") or {})
         active = detail.get("ProvisioningArtifactDetail", {}).get("Active")
         if active is not None:
             r.compare(f"ProvisioningArtifactParameters[{i}].Active", active, default=True, declared=MISSING)
+
+
+def _same_template(r, prop: str, declared_url, info: dict) -> None:
+    """The product version provisions the declared template.
+
+    Service Catalog may answer with the URL of its own copy of the template: then the two
+    templates' contents are compared."""
+    if declared_url is MISSING:
+        return
+    actual_url = info.get("TemplateUrl") or info.get("LoadTemplateFromURL")
+    if actual_url is None or actual_url == declared_url:
+        r.compare(prop, actual_url, declared=declared_url)
+        return
+    same = hashlib.sha256(_fetch(r, declared_url)).digest() == hashlib.sha256(_fetch(r, actual_url)).digest()
+    r.compare(prop, declared_url if same else actual_url, declared=declared_url)
+
+
+def _fetch(r, url: str) -> bytes:
+    """A template's bytes: a presigned URL over HTTPS, any other S3 URL through the S3 API."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(url)
+    if parsed.query:  # presigned: the signature is the access
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - a URL Service Catalog gave
+            return resp.read()
+    host, path = parsed.netloc.split(":")[0], unquote(parsed.path.lstrip("/"))
+    if ".s3." in host or ".s3-" in host:  # virtual-hosted style: <bucket>.s3.<region>.amazonaws.com/<key>
+        bucket, key = host.split(".s3", 1)[0], path
+    else:  # path style: <endpoint>/<bucket>/<key>
+        bucket, _, key = path.partition("/")
+    return r.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 @reader("AWS::ServiceCatalog::PortfolioProductAssociation")

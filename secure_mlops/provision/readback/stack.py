@@ -131,6 +131,7 @@ class StackReadBack:
 
         cf = self.client("cloudformation")
         stack = cf.describe_stacks(StackName=self.name)["Stacks"][0]
+        self.name = self.result.name = stack["StackName"]  # a nested stack is found by its ARN
         self.result.status = stack["StackStatus"]
         arn = stack["StackId"].split(":")
         self.partition, self.account = arn[1], arn[4]
@@ -218,6 +219,8 @@ class StackReadBack:
         if status.endswith("FAILED") or status.startswith("DELETE"):
             self._fail(logical_id, rtype, "ResourceStatus", "CREATE_COMPLETE or UPDATE_COMPLETE", status,
                        row.get("ResourceStatusReason") or "the resource is not in a complete state")
+            if status.startswith("DELETE"):  # rolled back or deleted: nothing of the template's to read
+                return
         self.read(logical_id)
 
     def read(self, logical_id: str) -> ReadBack | None:

@@ -142,6 +142,8 @@ def request_context(account_id: str, caller_arn: str, headers: dict[str, str] | 
     caller is not an AWS service and does not come through a VPC endpoint (those keys are absent).
     """
     principal = caller_arn
+    if caller_arn.startswith("arn:aws:sts::") and ":user/" in caller_arn:
+        principal = caller_arn.replace("arn:aws:sts::", "arn:aws:iam::", 1)  # moto's default identity
     if ":assumed-role/" in caller_arn:  # arn:aws:sts::A:assumed-role/ROLE/SESSION -> the role
         role = caller_arn.split(":assumed-role/", 1)[1].split("/")[0]
         principal = f"arn:aws:iam::{account_id}:role/{role}"

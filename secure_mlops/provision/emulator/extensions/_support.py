@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import string
 from functools import lru_cache
@@ -216,7 +215,9 @@ def check_properties(type_name: str, logical_id: str, properties: dict[str, Any]
 
     root = schema(type_name)
     coerced = _coerce(properties or {}, {"type": "object", "properties": root.get("properties", {})}, root)
-    read_only = {p.split("/")[2] for p in root.get("readOnlyProperties", []) if p.count("/") == 2}
+    # read-only keys cannot be set, unless the registry also lists them as create-only (settable)
+    settable = {p.split("/")[2] for p in root.get("createOnlyProperties", []) + root.get("writeOnlyProperties", [])}
+    read_only = {p.split("/")[2] for p in root.get("readOnlyProperties", []) if p.count("/") == 2} - settable
     given_read_only = sorted(read_only & set(coerced))
     if given_read_only:
         raise PropertyValidationError(
@@ -263,10 +264,6 @@ def needs_replacement(type_name: str, old: dict[str, Any], new: dict[str, Any]) 
     root = schema(type_name)
     pointers = root.get("createOnlyProperties", []) + root.get("conditionalCreateOnlyProperties", [])
     return any(_get(old or {}, p) != _get(new or {}, p) for p in pointers)
-
-
-def changed(old: dict[str, Any], new: dict[str, Any], *names: str) -> bool:
-    return any((old or {}).get(n) != (new or {}).get(n) for n in names)
 
 
 # --------------------------------------------------------------------------- tags
@@ -317,21 +314,6 @@ def resource_tags(
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-def declared_tags(properties: dict[str, Any], tag_property: str = "Tags") -> list[dict[str, str]]:
-    declared = properties.get(tag_property) or []
-    if isinstance(declared, dict):
-        return [{"Key": k, "Value": str(v)} for k, v in declared.items()]
-    return [{"Key": t["Key"], "Value": str(t["Value"])} for t in declared]
-
-
-def retag(old: list[dict[str, str]], old_declared: list[dict[str, str]], new_declared: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Tags after an update: declared tags replaced, stack and system tags kept."""
-    dropped = {t["Key"] for t in old_declared} - {t["Key"] for t in new_declared}
-    tags = {t["Key"]: t["Value"] for t in old if t["Key"] not in dropped}
-    tags.update({t["Key"]: t["Value"] for t in new_declared})
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
-
-
 def caller_arn(response: Any) -> str:
     """The ARN of the identity that signed a request (as sts:GetCallerIdentity answers it)."""
     from moto.sts.models import sts_backends
@@ -346,11 +328,6 @@ def stack_principal(account_id: str, region_name: str, stack_id: str | None) -> 
     stack = stack_of(account_id, region_name, stack_id)
     role = getattr(stack, "role_arn", None)
     return role or f"arn:aws:sts::{account_id}:user/moto"
-
-
-def policy_json(document: Any) -> str:
-    """A policy document as the JSON string AWS stores (templates may give an object)."""
-    return document if isinstance(document, str) else json.dumps(document)
 
 
 # --------------------------------------------------------------------------- handler mixin
@@ -472,5 +449,19 @@ class Handler:
         raise NotImplementedError
 
     def tags(self, kwargs: dict[str, Any], tag_property: str = "Tags") -> list[dict[str, str]]:
-        return resource_tags(self.TYPE, self.properties, self.account_id, self.region_name,
-                             {**kwargs, "LogicalId": self.logical_id}, tag_property)
+        """The tags CloudFormation puts on the resource it creates (remembered for updates)."""
+        self.applied_tags = resource_tags(self.TYPE, self.properties, self.account_id, self.region_name,
+                                          {**kwargs, "LogicalId": self.logical_id}, tag_property)
+        return self.applied_tags
+
+    def retagged(self, current: list[dict[str, str]], properties: dict[str, Any],
+                 tag_property: str = "Tags") -> list[dict[str, str]]:
+        """The resource's tags after an update: the tags CloudFormation put there before are
+        replaced by the new declared, stack (they may have changed) and system tags; tags added
+        outside CloudFormation stay."""
+        new = resource_tags(self.TYPE, properties, self.account_id, self.region_name,
+                            {"StackId": self.stack_id, "LogicalId": self.logical_id}, tag_property)
+        old_keys = {t["Key"] for t in getattr(self, "applied_tags", [])}
+        new_keys = {t["Key"] for t in new}
+        self.applied_tags = new
+        return [t for t in current if t["Key"] not in old_keys | new_keys] + new

@@ -100,6 +100,9 @@ _MOTO_FUNCTIONS = frozenset({
 
 def strict_clean_json(value: Any, resources_map: Any) -> Any:
     """moto's ``clean_json`` with loud failures instead of blanks or unresolved functions."""
+    if isinstance(value, list):
+        # an element that resolves to AWS::NoValue is removed from the list, as AWS does
+        return [item for item in (strict_clean_json(v, resources_map) for v in value) if item is not None]
     if isinstance(value, dict) and len(value) == 1:
         (key, arg), = value.items()
         if key == "Ref":
@@ -126,10 +129,15 @@ def _unresolved(name: str) -> ResolutionError:
     )
 
 
+def _parsed(rmap: Any) -> dict:
+    """What a name resolves to (moto passes the bare dict when it evaluates Conditions)."""
+    return rmap if isinstance(rmap, dict) else rmap._parsed_resources
+
+
 def _ref(name: Any, rmap: Any) -> Any:
     if not isinstance(name, str):
         raise ResolutionError(f"Template error: every Ref object must have a single String value, not {name!r}")
-    parsed = rmap._parsed_resources
+    parsed = _parsed(rmap)
     if name in parsed:
         value = parsed[name]
         if hasattr(value, "physical_resource_id"):
@@ -148,16 +156,16 @@ def _getatt(arg: Any, rmap: Any) -> Any:
     if target is None:
         raise ResolutionError(f"Template error: invalid Fn::GetAtt {arg!r}")
     lid, attr = target
-    resource = rmap._parsed_resources.get(lid)
+    resource = _parsed(rmap).get(lid)
     if resource is None or not hasattr(resource, "get_cfn_attribute"):
         raise _unresolved(lid)
-    rtype = getattr(resource, "cf_resource_type", None) or (rmap._resource_json_map.get(lid) or {}).get("Type", "")
+    rtype = getattr(resource, "cf_resource_type", None) or (getattr(rmap, "_resource_json_map", {}).get(lid) or {}).get("Type", "")
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 
     try:
         value = resource.get_cfn_attribute(attr)
     except (NotImplementedError, UnformattedGetAttTemplateException, KeyError, AttributeError, TypeError):
-        value = lifecycle.attribute(rtype, resource, attr, rmap._account_id, rmap._region_name)
+        value = lifecycle.attribute(rtype, resource, attr, _parsed(rmap)["AWS::AccountId"], _parsed(rmap)["AWS::Region"])
         if value is None:
             raise EmulatorGap(
                 f"Fn::GetAtt {lid}.{attr}: the embedded emulator does not provide attribute {attr} of {rtype}"
@@ -185,8 +193,8 @@ def _cidr(arg: Any, rmap: Any) -> Any:
 def _azs(arg: Any, rmap: Any) -> list[str]:
     from moto.ec2.models import ec2_backends
 
-    region = strict_clean_json(arg, rmap) or rmap._region_name
-    zones = ec2_backends[rmap._account_id][region].describe_availability_zones()
+    region = strict_clean_json(arg, rmap) or _parsed(rmap)["AWS::Region"]
+    zones = ec2_backends[_parsed(rmap)["AWS::AccountId"]][region].describe_availability_zones()
     return sorted(z.name for z in zones)
 
 
@@ -295,7 +303,7 @@ def _stack_event(stack, status: str, reason: str | None = None) -> None:
 def _physical_name(resource_type: str, stack_name: str, lid: str, props: dict) -> str:
     from moto.cloudformation import parsing
 
-    prop = parsing.resource_name_property_from_type(resource_type)
+    prop = lifecycle.name_property(resource_type)
     if prop and props.get(prop):
         return props[prop]
     return parsing.generate_resource_name(resource_type, stack_name, lid)
@@ -560,7 +568,6 @@ def _delete_records(stack, rmap, resources: dict, lids: list[str], rollback: boo
 def delete(stack, retain: list[str] | None = None) -> None:
     """Delete the stack's resources; the stack ends DELETE_COMPLETE or DELETE_FAILED."""
     _stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
-    backend = _backend(stack)
     for out in getattr(stack, "sm_outputs", None) or []:
         users = _importers(stack, out["ExportName"]) if out.get("ExportName") else []
         if users:
@@ -576,8 +583,7 @@ def delete(stack, retain: list[str] | None = None) -> None:
         return
     release_exports(stack)
     _stack_event(stack, "DELETE_COMPLETE")
-    stack.deletion_time = _now()
-    del backend  # (the caller moves the stack to the deleted stacks)
+    stack.deletion_time = _now()  # (the caller moves the stack to the deleted stacks)
 
 
 # ---------------------------------------------------------------- update
@@ -655,9 +661,7 @@ def update(stack, template: dict, body: str, parameters: dict, disable_rollback:
         _event(stack, rec, "UPDATE_IN_PROGRESS", properties=definition.get("Properties") or {})
         try:
             if replacing:
-                from moto.cloudformation import parsing
-
-                name_prop = parsing.resource_name_property_from_type(rec.resource_type)
+                name_prop = lifecycle.name_property(rec.resource_type)
                 if name_prop and props.get(name_prop) and props.get(name_prop) == prev.properties.get(name_prop):
                     raise ResolutionError(
                         "CloudFormation cannot update a stack when a custom-named resource requires replacing. "

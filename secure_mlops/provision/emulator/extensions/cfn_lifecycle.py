@@ -135,6 +135,31 @@ def supported_types() -> list[str]:
 
 # ---------------------------------------------------------------- create
 
+#: the property that names a resource, where moto's handler does not say (it then ignores it)
+NAME_PROPERTIES = {
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Policy": "PolicyName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::SageMaker::Endpoint": "EndpointName",
+    "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
+    "AWS::SageMaker::Model": "ModelName",
+    "AWS::SageMaker::NotebookInstance": "NotebookInstanceName",
+    "AWS::SageMaker::NotebookInstanceLifecycleConfig": "NotebookInstanceLifecycleConfigName",
+}
+
+
+def name_property(resource_type: str) -> str | None:
+    """The property that gives a resource its (custom) name, if the type has one."""
+    cls = model_class(resource_type)
+    declared = ""
+    if cls is not None:
+        try:
+            declared = cls.cloudformation_name_type() or ""
+        except Exception:
+            declared = ""
+    return declared or NAME_PROPERTIES.get(resource_type)
+
+
 
 def create(cls: type, resource_type: str, name: str, definition: dict, account_id: str,
            region: str, logical_id: str, stack_id: str) -> Any:

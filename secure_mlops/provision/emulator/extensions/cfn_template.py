@@ -170,6 +170,12 @@ def deletion_order(resources: dict[str, dict], present: list[str]) -> list[str]:
 
 def validate(template: dict) -> None:
     """AWS's synchronous template checks (ValidationError with AWS's wording)."""
+    transform = template.get("Transform")
+    if transform:
+        names = transform if isinstance(transform, list) else [transform]
+        raise TemplateError(
+            f"Transform {', '.join(str(n) for n in names)} is not supported by the embedded emulator "
+            "(it has no macro processing)")
     resources = template.get("Resources")
     if not isinstance(resources, dict) or not resources:
         raise TemplateError("Template format error: At least one Resources member must be defined.")

@@ -171,9 +171,35 @@ def _validated(backend, body: Any, parameters: dict, capabilities: list[str] | N
     return template
 
 
+class _template_errors:
+    """Errors while moto loads parameters, mappings and conditions: ValidationError, not HTTP 500."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        from moto.core.exceptions import ServiceException
+
+        if exc is None or isinstance(exc, ServiceException):
+            return False
+        if isinstance(exc, (engine.EmulatorGap, engine.ResolutionError)):
+            raise _validation_error(f"Template error: {exc}") from None
+        raise _validation_error(f"Template error: {type(exc).__name__}: {exc}") from None
+
+
 def _check_updatable(stack) -> None:
     if stack.status not in _UPDATABLE:
         raise _validation_error(f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
+
+
+def _check_type_changes(stack, template: dict) -> None:
+    live = {lid: r.resource_type for lid, r in engine.records(stack).items() if engine._live(r)}
+    changed = [lid for lid, r in (template.get("Resources") or {}).items()
+               if lid in live and isinstance(r, dict) and r.get("Type") != live[lid]]
+    if changed:
+        raise _validation_error(
+            "Update of resource type is not permitted. The new template modifies resource type of the "
+            f"following resources: [{', '.join(changed)}]")
 
 
 def _retire(backend, stack) -> None:
@@ -195,14 +221,15 @@ def create_stack(self, name, template, parameters, notification_arns=None, tags=
             raise AlreadyExistsException(f"Stack [{name}] already exists")
         parameters = dict(parameters or {})
         _validated(self, template, parameters, capabilities if validate_capabilities else None)
-        stack = Stack(
-            stack_id=generate_stack_id(name, self.region_name, self.account_id), name=name,
-            template=template, parameters=parameters, account_id=self.account_id,
-            region_name=self.region_name, notification_arns=notification_arns, tags=tags,
-            role_arn=role_arn, cross_stack_resources=self.exports,
-            enable_termination_protection=enable_termination_protection,
-            timeout_in_mins=timeout_in_mins, stack_policy_body=stack_policy_body,
-        )
+        with _template_errors():
+            stack = Stack(
+                stack_id=generate_stack_id(name, self.region_name, self.account_id), name=name,
+                template=template, parameters=parameters, account_id=self.account_id,
+                region_name=self.region_name, notification_arns=notification_arns, tags=tags,
+                role_arn=role_arn, cross_stack_resources=self.exports,
+                enable_termination_protection=enable_termination_protection,
+                timeout_in_mins=timeout_in_mins, stack_policy_body=stack_policy_body,
+            )
         stack.capabilities = list(capabilities or [])
         self.stacks[stack.stack_id] = stack
         stack._add_stack_event("CREATE_IN_PROGRESS", resource_status_reason="User Initiated")
@@ -243,7 +270,10 @@ def update_stack(self, name, template, role_arn, parameters, tags, disable_rollb
         _check_updatable(stack)
         params = _params_from_list(parameters, stack) if isinstance(parameters, list) else dict(parameters or {})
         tdict = _validated(self, template, params, capabilities if validate_capabilities else None)
-        if _no_change(stack, tdict, params, tags, engine.plan(stack, tdict, params, tags)):
+        _check_type_changes(stack, tdict)
+        with _template_errors():
+            changes = engine.plan(stack, tdict, params, tags)
+        if _no_change(stack, tdict, params, tags, changes):
             raise _validation_error("No updates are to be performed.")
         engine.update(stack, tdict, template, params, disable_rollback=disable_rollback, tags=tags)
         if role_arn:
@@ -272,6 +302,7 @@ def delete_stack(self, name_or_stack_id, retain_resources=None):
             engine.delete(stack, retain_resources)
         if stack.status == "DELETE_COMPLETE":
             _retire(self, stack)
+        return stack  # (the API answers nothing; in-process callers can read the outcome)
 
 
 def create_change_set(self, stack_name, change_set_name, template, parameters, description,
@@ -300,6 +331,8 @@ def create_change_set(self, stack_name, change_set_name, template, parameters, d
             raise AlreadyExistsException(f"ChangeSet [{change_set_name}] already exists")
         parameters = dict(parameters or {})
         tdict = _validated(self, template, parameters, capabilities if validate_capabilities else None)
+        if change_set_type == "UPDATE":
+            _check_type_changes(existing, tdict)
         stack = existing
         if stack is None:
             stack = Stack(
@@ -344,7 +377,8 @@ def execute_change_set(self, change_set_name, stack_name=None, disable_rollback=
             stack.parameters = dict(cs.parameters)
             stack.description = stack.template_dict.get("Description")
             stack.tags = dict(cs.tags or {})
-            stack.resource_map = stack._create_resource_map()
+            with _template_errors():
+                stack.resource_map = stack._create_resource_map()
             stack.output_map = stack._create_output_map()
             stack.capabilities = cs.capabilities
             stack.change_set_id = cs.change_set_id
@@ -790,6 +824,18 @@ def install() -> None:
                 self._parsed_resources[key] = value
 
     parsing.ResourceMap.load_parameters = load_parameters
+
+    # YAML short form "!Condition Name" is {"Condition": Name} (moto makes it "Fn::Condition")
+    original_constructor = utils.yaml_tag_constructor
+
+    def yaml_tag_constructor(loader, tag, node):
+        if tag == "!Condition":
+            return {"Condition": loader.construct_scalar(node)}
+        return original_constructor(loader, tag, node)
+
+    utils.yaml_tag_constructor = yaml_tag_constructor
+    models.yaml_tag_constructor = yaml_tag_constructor
+    responses.yaml_tag_constructor = yaml_tag_constructor
 
     # template URLs on the emulator's own (loopback) endpoint
     utils.get_stack_from_s3_url = read_template_url

@@ -94,9 +94,14 @@ def check_delivery(account_id: str, region_name: str, bucket_name: str, kms_key_
 def _install_backend() -> None:
     from moto.cloudtrail.models import CloudTrailBackend, Trail
 
+    import inspect
+
+    create_signature = inspect.signature(CloudTrailBackend.create_trail)
+    update_signature = inspect.signature(CloudTrailBackend.update_trail)
+
     @override(CloudTrailBackend)
     def create_trail(self: Any, name: str, bucket_name: str, *args: Any, **kwargs: Any) -> Any:
-        kms_key_id = kwargs.get("kms_key_id", args[9] if len(args) > 9 else None)
+        kms_key_id = create_signature.bind(self, name, bucket_name, *args, **kwargs).arguments.get("kms_key_id")
         if name in self.trails:
             raise _error("TrailAlreadyExistsException", f"Trail {name} already exists for customer: {self.account_id}")
         check_delivery(self.account_id, self.region_name, bucket_name, kms_key_id)
@@ -105,7 +110,7 @@ def _install_backend() -> None:
     @override(CloudTrailBackend)
     def update_trail(self: Any, name: str, s3_bucket_name: str | None, *args: Any, **kwargs: Any) -> Any:
         trail = self.get_trail(name)
-        kms_key_id = kwargs.get("kms_key_id", args[8] if len(args) > 8 else None)
+        kms_key_id = update_signature.bind(self, name, s3_bucket_name, *args, **kwargs).arguments.get("kms_key_id")
         check_delivery(self.account_id, self.region_name, s3_bucket_name or trail.bucket_name,
                        kms_key_id if kms_key_id is not None else trail.kms_key_id)
         return update_trail.original(self, name, s3_bucket_name, *args, **kwargs)
@@ -179,11 +184,12 @@ class TrailHandler(Handler, CloudFormationModel):
             if getattr(trail, attr) == "":
                 setattr(trail, attr, None)
         self._selectors_and_logging(backend, trail, p)
-        old_keys = {t["Key"] for t in self.properties.get("Tags") or []} - {t["Key"] for t in p.get("Tags") or []}
-        if old_keys:
-            backend.remove_tags(trail.arn, [{"Key": k} for k in old_keys])
-        if p.get("Tags"):
-            backend.add_tags(trail.arn, p["Tags"])
+        current = backend.list_tags([trail.arn])[0]["TagsList"]
+        new = self.retagged(current, p)
+        removed = {t["Key"] for t in current} - {t["Key"] for t in new}
+        if removed:
+            backend.remove_tags(trail.arn, [{"Key": k} for k in removed])
+        backend.add_tags(trail.arn, new)
 
     def remove(self) -> None:
         _backend(self.account_id, self.region_name).delete_trail(self.physical_id)

@@ -27,7 +27,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
 
-from ._support import Handler, file_under, handles, new_id, retag
+from ._support import Handler, file_under, handles, new_id
 
 SERVICE = "codeartifact"
 #: external connections AWS offers (name -> package format)
@@ -459,7 +459,7 @@ class DomainHandler(Handler, CloudFormationModel):
             backend.put_policy(domain, json.dumps(properties["PermissionsPolicyDocument"]), None)
         elif domain.policy is not None:
             backend.delete_policy(domain, None)
-        _retag(backend, domain.arn, self.properties, properties)
+        _retag(self, backend, domain.arn, properties)
 
     def remove(self) -> None:
         codeartifact_backends[self.account_id][self.region_name].delete_domain(self.properties["DomainName"])
@@ -502,17 +502,16 @@ class RepositoryHandler(Handler, CloudFormationModel):
             backend.put_policy(repo, json.dumps(p["PermissionsPolicyDocument"]), None)
         elif repo.policy is not None:
             backend.delete_policy(repo, None)
-        _retag(backend, repo.arn, self.properties, properties)
+        _retag(self, backend, repo.arn, properties)
 
     def remove(self) -> None:
         p = self.properties
         codeartifact_backends[self.account_id][self.region_name].delete_repository(p["DomainName"], p["RepositoryName"])
 
 
-def _retag(backend: CodeArtifactBackend, arn: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+def _retag(handler: Handler, backend: CodeArtifactBackend, arn: str, properties: dict[str, Any]) -> None:
     current = [{"Key": k, "Value": v} for k, v in backend.tags.get(arn, {}).items()]
-    tags = retag(current, old.get("Tags") or [], new.get("Tags") or [])
-    backend.tags[arn] = {t["Key"]: t["Value"] for t in tags}
+    backend.tags[arn] = {t["Key"]: t["Value"] for t in handler.retagged(current, properties)}
 
 
 def install() -> None:

@@ -305,10 +305,8 @@ class RepositoryHandler(Handler, CloudFormationModel):
         meta = repo.repository_metadata
         meta["repositoryDescription"] = properties.get("RepositoryDescription", "")
         meta["kmsKeyId"] = _kms_key(self.account_id, self.region_name, properties.get("KmsKeyId"))
-        tags = backend.repository_tags.setdefault(meta["Arn"], {})
-        for tag in self.properties.get("Tags") or []:
-            tags.pop(tag["Key"], None)
-        tags.update({t["Key"]: t["Value"] for t in properties.get("Tags") or []})
+        current = [{"Key": k, "Value": v} for k, v in backend.repository_tags.get(meta["Arn"], {}).items()]
+        backend.repository_tags[meta["Arn"]] = {t["Key"]: t["Value"] for t in self.retagged(current, properties)}
         _touch(repo)
 
     def remove(self) -> None:

@@ -7,7 +7,8 @@ the templates use, serialises endpoint policies as JSON (API and CloudFormation)
 what EC2 checks: private DNS on an interface endpoint needs a VPC with DNS support and DNS
 hostnames enabled; subnets and security groups must exist. The API gets EC2's defaults
 (an endpoint without a type is a Gateway endpoint, which has no private DNS) and
-ModifyVpcEndpoint's PrivateDnsEnabled.
+ModifyVpcEndpoint's PrivateDnsEnabled. Subnets of a VPC other than the default one are never
+default subnets (no public IPs on launch), whatever their availability zone.
 """
 
 from __future__ import annotations
@@ -190,8 +191,23 @@ def _install_endpoint() -> None:
         return endpoint
 
 
+def _install_subnets() -> None:
+    from moto.ec2.models.subnets import SubnetBackend
+
+    @override(SubnetBackend)
+    def create_subnet(self: Any, vpc_id: str, cidr_block: str, *args: Any, **kwargs: Any) -> Any:
+        subnet = create_subnet.original(self, vpc_id, cidr_block, *args, **kwargs)
+        if not self.get_vpc(vpc_id).is_default:
+            # only the default VPC has default subnets (public IPs on launch); moto takes the first
+            # subnet created without an availability zone for one
+            subnet.default_for_az = False
+            subnet.map_public_ip_on_launch = False
+        return subnet
+
+
 def install() -> None:
     handles("AWS::EC2::VPC", "AWS::EC2::VPCEndpoint")
+    _install_subnets()
     _install_vpc()
     _install_endpoint()
     file_under("ec2")

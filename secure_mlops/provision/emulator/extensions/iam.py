@@ -241,11 +241,21 @@ def _delete_policy(iam: Any, arn: str, props: dict[str, Any]) -> None:
     iam.delete_policy(arn)
 
 
+#: AWS managed policies whose path moto's snapshot records wrongly (AWS documents these ARNs)
+PATH_FIXES = {
+    "AmazonSageMakerServiceCatalogProductsCodeBuildServiceRolePolicy": "/service-role/",
+}
+
+
 @lru_cache(maxsize=1)
 def _aws_policy_data() -> dict[str, Any]:
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-    return json.loads(aws_managed_policies_data)
+    data = json.loads(aws_managed_policies_data)
+    for name, path in PATH_FIXES.items():
+        if name in data:
+            data[name]["Path"] = path
+    return data
 
 
 class ManagedPolicies(dict):

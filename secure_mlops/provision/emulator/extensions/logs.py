@@ -3,7 +3,7 @@
 moto's ``AWS::Logs::LogGroup`` reads the KMS key from the wrong key (it is dropped) and has
 no update; moto has no AssociateKmsKey/DisassociateKmsKey. This extension applies LogGroupName, KmsKeyId, RetentionInDays, LogGroupClass and
 Tags, checks them as CloudWatch Logs does (the KMS key must exist and be enabled; retention
-must be one of the allowed values), and updates KMS key, retention and tags in place.
+must be one of the allowed values), and updates KMS key, retention and tags in place. ``Fn::GetAtt Arn`` ends in ``:*`` as on AWS.
 The API gets ``AssociateKmsKey``/``DisassociateKmsKey``, and ``CreateLogGroup``,
 ``AssociateKmsKey`` and ``PutRetentionPolicy`` get the same checks.
 """
@@ -99,6 +99,13 @@ def _install() -> None:
     def put_retention_policy(self: Any, log_group_name: str, retention_in_days: int) -> None:
         check_retention(retention_in_days)
         return put_retention_policy.original(self, log_group_name, retention_in_days)
+
+    @override(LogGroup)
+    def get_cfn_attribute(self: Any, attribute_name: str) -> str:
+        # CloudFormation's Arn of a log group ends in ":*" (moto's lacks it)
+        if attribute_name == "Arn":
+            return f"{self.arn}:*"
+        return get_cfn_attribute.original(self, attribute_name)
 
     @override(LogGroup, kind="classmethod")
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,

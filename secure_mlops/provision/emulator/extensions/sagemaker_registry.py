@@ -22,8 +22,7 @@ from typing import Any
 from moto.core.common_models import BaseModel, CloudFormationModel
 from moto.core.utils import utcnow
 
-from ._support import (Handler, caller_arn, extend_init, file_under, handles, new_id, override, retag,
-                       stack_principal)
+from ._support import Handler, caller_arn, extend_init, file_under, handles, new_id, override, stack_principal
 
 
 def _backend(account_id: str, region_name: str) -> Any:
@@ -339,7 +338,7 @@ class ModelPackageGroupHandler(Handler, CloudFormationModel):
         name = properties["ModelPackageGroupName"]
         self._policy(backend, name, properties.get("ModelPackageGroupPolicy"))
         group = backend.model_package_groups[name]
-        group.tags = retag(group.tags or [], self.properties.get("Tags") or [], properties.get("Tags") or [])
+        group.tags = self.retagged(group.tags or [], properties)
 
     def remove(self) -> None:
         _backend(self.account_id, self.region_name).delete_model_package_group(

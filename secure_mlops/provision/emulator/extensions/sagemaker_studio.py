@@ -19,7 +19,7 @@ from typing import Any
 from moto.core.common_models import BaseModel, CloudFormationModel
 from moto.core.utils import utcnow
 
-from ._support import Handler, extend_init, file_under, handles, new_hex_id, new_id, override, retag
+from ._support import Handler, extend_init, file_under, handles, new_hex_id, new_id, override
 
 ROLE_ARN_PATTERN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
 
@@ -361,7 +361,9 @@ def _install_backend() -> None:
     @override(SageMakerModelBackend)
     def create_domain(self: Any, **kwargs: Any) -> Any:
         _check_domain(self, kwargs)
-        return create_domain.original(self, **kwargs)
+        result = create_domain.original(self, **kwargs)
+        result["DomainId"] = result["DomainArn"].rsplit("/", 1)[1]  # CreateDomain answers the id too
+        return result
 
     @override(SageMakerModelBackend)
     def delete_domain(self: Any, domain_id: str, retention_policy: Any = None) -> None:
@@ -465,7 +467,7 @@ class DomainHandler(Handler, CloudFormationModel):
         domain.default_user_settings = properties["DefaultUserSettings"]
         domain.domain_settings = properties.get("DomainSettings")
         domain.default_space_settings = properties.get("DefaultSpaceSettings")
-        domain.tags = retag(domain.tags, self.properties.get("Tags") or [], properties.get("Tags") or [])
+        domain.tags = self.retagged(domain.tags, properties)
 
     def remove(self) -> None:
         _backend(self.account_id, self.region_name).delete_domain(
@@ -492,7 +494,7 @@ class UserProfileHandler(Handler, CloudFormationModel):
         profile = backend.update_user_profile(properties["DomainId"], properties["UserProfileName"],
                                               properties.get("UserSettings"))
         profile.user_settings = properties.get("UserSettings")
-        profile.tags = retag(profile.tags, self.properties.get("Tags") or [], properties.get("Tags") or [])
+        profile.tags = self.retagged(profile.tags, properties)
 
     def remove(self) -> None:
         _backend(self.account_id, self.region_name).delete_user_profile(

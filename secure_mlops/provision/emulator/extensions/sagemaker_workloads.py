@@ -511,6 +511,32 @@ def _install_jobs() -> None:
         job.processing_job_status = "Stopping"
         job.last_modified_time = utcnow()
 
+    @override(SageMakerResponse, "create_processing_job")
+    def create_processing_job_api(self: Any) -> Any:
+        result = create_processing_job_api.original(self)
+        job = self.sagemaker_backend.processing_jobs[self._get_param("ProcessingJobName")]
+        # moto drops these: the instance count and type, the volume and its KMS key, the environment
+        job.processing_resources = self._get_param("ProcessingResources")
+        job.environment = self._get_param("Environment")
+        return result
+
+    @override(SageMakerModelBackend)
+    def update_model_package(self: Any, model_package_arn: str, model_approval_status: str | None,
+                             approval_description: str | None, customer_metadata_properties: dict | None,
+                             customer_metadata_properties_to_remove: list | None,
+                             additional_inference_specifications_to_add: list | None) -> str:
+        name = self.model_package_name_mapping.get(model_package_arn, model_package_arn)
+        package = self.model_packages.get(name)
+        if package is None:
+            raise _validation(f"Model package {model_package_arn} not found")
+        description = approval_description if approval_description is not None else package.approval_description
+        # UpdateModelPackage adds/overwrites the given metadata keys; the others stay
+        metadata = {**(package.customer_metadata_properties or {}), **(customer_metadata_properties or {})}
+        arn = update_model_package.original(self, model_package_arn, model_approval_status, description,
+                                            metadata or None, customer_metadata_properties_to_remove or [],
+                                            additional_inference_specifications_to_add)
+        return arn
+
     def stop_training_job_api(self: Any) -> Any:
         self.sagemaker_backend.stop_training_job(self._get_param("TrainingJobName"))
         return EmptyResult()

@@ -1,0 +1,358 @@
+"""From cfn-guard's report to findings: which resource failed which control, where, and why.
+
+cfn-guard reports failing clauses with data paths (/Resources/<id>/...). The gate maps each to
+the resource, the original file, line and column, words the message (naming the pipeline step
+or the endpoint service, and saying "cannot be verified" when the value was not known before
+deployment), reports PASS for the resources the rule's scope rule named and that did not fail,
+and applies suppressions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..controls import Catalog, Control
+from ..findings import Finding, Source, Status
+from .derive import Doc
+from .rulesfile import SCOPE_SUFFIX
+
+TEMPLATE_ERROR = "TEMPLATE-ERROR"  # pseudo control of findings about a file rather than a control
+SUPPRESS_KEY = "secure-mlops"
+#: registry-style suppressions the gate reads but does not honour (they carry no reason)
+FOREIGN_SUPPRESSIONS = (("guard", "SuppressedRules"), ("cfn_nag", "rules_to_suppress"))
+
+
+@dataclass
+class NotEvaluated:
+    control_id: str
+    file: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"control_id": self.control_id, "file": self.file, "reason": self.reason}
+
+
+@dataclass
+class _Failure:
+    path: str
+    message: str
+    detail: str
+    missing: bool  # the path is where a missing property was looked for
+
+
+def _walk_checks(node: Any, out: list[_Failure]) -> None:
+    if isinstance(node, list):
+        for x in node:
+            _walk_checks(x, out)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "Clause" and isinstance(value, dict):
+            for clause in value.values():
+                _clause(clause, out)
+        elif key == "Block" and isinstance(value, dict):
+            unresolved = value.get("unresolved") or {}
+            path = ((unresolved.get("traversed_to") or {}).get("path"))
+            msgs = value.get("messages") or {}
+            if path is not None:
+                out.append(_Failure(path, (msgs.get("custom_message") or "").strip(),
+                                    msgs.get("error_message") or "", True))
+            _walk_checks(value.get("checks"), out)
+        elif isinstance(value, (dict, list)):
+            _walk_checks(value, out)
+
+
+def _first_path(node: Any) -> str | None:
+    """The data path a check points at, whatever the shape of cfn-guard's check record."""
+    if isinstance(node, dict):
+        for key in ("from", "value", "traversed_to"):
+            sub = node.get(key)
+            if isinstance(sub, dict) and isinstance(sub.get("path"), str) and key != "value" or \
+                    key == "value" and isinstance(sub, dict) and isinstance(sub.get("path"), str):
+                return sub["path"]
+        if isinstance(node.get("path"), str):
+            return node["path"]
+        for value in node.values():
+            found = _first_path(value)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _first_path(value)
+            if found is not None:
+                return found
+    return None
+
+
+def _clause(clause: dict, out: list[_Failure]) -> None:
+    msgs = clause.get("messages") or {}
+    custom = (msgs.get("custom_message") or "").strip()
+    detail = msgs.get("error_message") or ""
+    check = clause.get("check") or {}
+    missing = any(k in check for k in ("UnResolved", "Unresolved"))
+    path = _first_path(check)
+    out.append(_Failure(path or "", custom, detail or json.dumps(check)[:200], missing))
+
+
+def failures_by_doc(report: list[dict], names: dict[str, Doc]) -> dict[int, dict[str, list[_Failure]]]:
+    """doc id -> rule name -> failures."""
+    out: dict[int, dict[str, list[_Failure]]] = {}
+    for entry in report:
+        doc = names.get(entry.get("name", "")) or names.get(str(Path(entry.get("name", "")).resolve()))
+        if doc is None:
+            continue
+        per_rule = out.setdefault(id(doc), {})
+        reported = set(entry.get("compliant") or []) | set(entry.get("not_applicable") or [])
+        per_rule.setdefault("__reported__", [])
+        for nc in entry.get("not_compliant") or []:
+            reported.add((nc.get("Rule") or {}).get("name", ""))
+            rule = nc.get("Rule") or {}
+            fails: list[_Failure] = []
+            _walk_checks(rule.get("checks"), fails)
+            per_rule.setdefault(rule.get("name", ""), []).extend(fails)
+        per_rule["__reported__"] = [_Failure(name, "", "", False) for name in sorted(reported)]
+    return out
+
+
+def _split_path(path: str) -> tuple:
+    parts = [p for p in path.split("/") if p != ""]
+    return tuple(int(p) if p.isdigit() else p for p in parts)
+
+
+def _to_tuple(doc: Doc, path: str) -> tuple:
+    """Guard path -> data path (keys may contain '/', e.g. aws:ResourceTag/team)."""
+    parts = _split_path(path)
+    node: Any = doc.resolved.data
+    out: list = []
+    i = 0
+    while i < len(parts):
+        if isinstance(node, dict):
+            for j in range(len(parts), i, -1):
+                key = "/".join(str(p) for p in parts[i:j])
+                if key in node:
+                    out.append(key)
+                    node = node[key]
+                    i = j
+                    break
+            else:
+                out.extend(parts[i:])
+                break
+        elif isinstance(node, list) and isinstance(parts[i], int) and parts[i] < len(node):
+            out.append(parts[i])
+            node = node[parts[i]]
+            i += 1
+        else:
+            out.extend(parts[i:])
+            break
+    return tuple(out)
+
+
+def scope_types(control: Control) -> tuple[str, ...]:
+    return control.gate_scope or tuple(r for r in control.resources if r.startswith("AWS::"))
+
+
+def _context_missing(control: Control, doc: Doc) -> str | None:
+    gc = doc.resolved.data.get("GateContext", {})
+    for need in control.gate_context:
+        if need == "stage" and "Stage" not in gc:
+            return ("the environment's stage is unknown: pass --config, or give the template a Stage "
+                    "parameter (dev, staging or prod)")
+        if need == "internet_free" and "InternetFree" not in gc:
+            return ("whether the environment is internet-free is unknown: pass --config, or give the template "
+                    "an InternetFree parameter (true/false)")
+        if need == "environment" and not gc.get("SageMaker"):
+            return "the template declares no SageMaker resource and no environment configuration was given"
+    return None
+
+
+def findings_for(doc: Doc, controls: list[Control], catalog: Catalog, failures: dict[str, list[_Failure]],
+                  suppressions: dict[str, list[dict]], result: Any) -> list[Finding]:
+    """Findings of every control on one document; appends to result.not_evaluated."""
+    out: list[Finding] = []
+    resources = doc.resources
+    valid_supp: dict[str, dict[str, str]] = {}
+    for lid, entries in suppressions.items():
+        for entry in entries:
+            cid = entry.get("id") if isinstance(entry, dict) else None
+            reason = entry.get("reason") if isinstance(entry, dict) else None
+            line, col = doc.resolved.loaded.position(("Resources", lid, "Metadata", SUPPRESS_KEY))
+            rtype = str(resources.get(lid, {}).get("Type", ""))
+            if not isinstance(cid, str) or cid not in catalog:
+                out.append(Finding(
+                    control_id=TEMPLATE_ERROR, status=Status.ERROR, severity="high", questions=[],
+                    source=Source.TEMPLATE, resource_type=rtype, resource_id=lid, logical_id=lid,
+                    message=(f"Metadata.{SUPPRESS_KEY}.suppress entry {json.dumps(entry, default=str)} does not name "
+                             "a known control id (`secure-mlops controls list`); it suppresses nothing"),
+                    file=doc.display, line=line, column=col))
+                continue
+            if not isinstance(reason, str) or not reason.strip():
+                c = catalog.get(cid)
+                out.append(Finding(
+                    control_id=cid, status=Status.ERROR, severity=c.severity, questions=list(c.questions),
+                    source=Source.TEMPLATE, resource_type=rtype, resource_id=lid, logical_id=lid,
+                    message=(f"suppression of {cid} has no reason, so it is not honoured; add "
+                             f"`reason: <why>` to the entry in Metadata.{SUPPRESS_KEY}.suppress"),
+                    file=doc.display, line=line, column=col))
+                continue
+            valid_supp.setdefault(lid, {})[cid] = reason.strip()
+
+    reported = {f.path for f in failures.get("__reported__", [])}
+    for control in controls:
+        if control.guard_rule_name not in reported:
+            # cfn-guard did not evaluate the rule at all: never a PASS
+            line, col = (1, 1)
+            out.append(Finding(
+                control_id=control.id, status=Status.ERROR, severity=control.severity,
+                questions=list(control.questions), source=Source.TEMPLATE, resource_type="file",
+                resource_id=doc.display, file=doc.display, line=line, column=col,
+                message=f"cfn-guard did not report rule {control.guard_rule_name} for this file"))
+            continue
+        rule_fails = failures.get(control.guard_rule_name, [])
+        missing_ctx = _context_missing(control, doc)
+        if missing_ctx and not rule_fails:
+            in_scope = [lid for lid, r in resources.items() if isinstance(r, dict) and r.get("Type")
+                        in scope_types(control)]
+            if in_scope:
+                result.not_evaluated.append(NotEvaluated(control.id, doc.display, missing_ctx))
+            continue
+        by_res: dict[str, list[_Failure]] = {}
+        for f in rule_fails:
+            tpath = _to_tuple(doc, f.path)
+            lid = tpath[1] if len(tpath) >= 2 and tpath[0] == "Resources" else "(template)"
+            f.path = "/".join(str(p) for p in tpath)
+            by_res.setdefault(lid, []).append(f)
+        # the resources the rule is about: those its scope rule named (see scope_rule)
+        lids = []
+        for f in failures.get(control.guard_rule_name + SCOPE_SUFFIX, []):
+            tpath = _split_path(f.path)
+            if len(tpath) >= 2 and tpath[0] == "Resources" and tpath[1] not in lids:
+                lids.append(str(tpath[1]))
+        for lid in by_res:
+            if lid not in lids:
+                lids.append(lid)
+        for lid in lids:
+            res = resources.get(lid, {}) if lid != "(template)" else {}
+            rtype = str(res.get("Type", "template"))
+            fails = by_res.get(lid)
+            if fails:
+                message, line, col, details = _fail_message(doc, lid, fails)
+                status = Status.FAIL
+                note = _foreign_suppression_note(doc, lid, control)
+                if note:
+                    message += f" ({note})"
+            else:
+                message = f"{control.title}: holds"
+                line, col = doc.resolved.position(("Resources", lid)) if lid != "(template)" else (1, 1)
+                details, status = {}, Status.PASS
+            reason = valid_supp.get(lid, {}).get(control.id)
+            finding = Finding(
+                control_id=control.id, status=status, severity=control.severity, questions=list(control.questions),
+                source=Source.TEMPLATE, resource_type=rtype, resource_id=lid, message=message,
+                file=doc.display, line=line, column=col, logical_id=lid if lid != "(template)" else None,
+                details=details)
+            if reason is not None:
+                if status is Status.FAIL:
+                    finding.status = Status.SUPPRESSED
+                    finding.suppression_reason = reason
+                else:
+                    finding.details["suppression"] = f"suppressed ({reason}) but the control holds"
+            out.append(finding)
+    return out
+
+
+def _fail_message(doc: Doc, lid: str, fails: list[_Failure]) -> tuple[str, int, int, dict]:
+    data = doc.resolved.data
+    messages: list[str] = []
+    checks: list[str] = []
+    unresolved: list[str] = []
+    first = None
+    for f in fails:
+        tpath = tuple(int(p) if p.isdigit() else p for p in f.path.split("/")) if f.path else ()
+        prefix = _prefix(data, tpath)
+        msg = (prefix + f.message) if f.message else ""
+        if f.detail:
+            checks.append(f.detail.strip())
+        why = doc.resolved.unresolved_at(tpath) if tpath else None
+        if why is None:
+            why = _unresolved_along(data, tpath)
+        if why is None and f.message.startswith("cannot be verified: "):
+            why = f.message[len("cannot be verified: "):]
+            msg = ""
+        if why is None and "Derived" in tpath:
+            reasons = doc.derived_unresolved.get(lid)
+            why = reasons[0] if reasons else None
+        if why and why not in unresolved:
+            unresolved.append(why)
+        if msg and msg not in messages:
+            messages.append(msg)
+        pos = doc.resolved.position(tpath) if tpath else (1, 1)
+        if first is None or pos < first:
+            first = pos
+    text = "; ".join(messages)
+    if unresolved:
+        text = f"cannot be verified: {unresolved[0]}" + (f" — {text}" if text else "")
+    text = text or "the rule failed"
+    line, col = first or (1, 1)
+    details: dict[str, Any] = {"checks": checks[:20]}
+    if unresolved:
+        details["unresolved"] = unresolved
+    return text, line, col, details
+
+
+def _unresolved_along(data: Any, tpath: tuple) -> str | None:
+    """The reason of an {"Unresolved": ...} value at or above the failing path."""
+    node = data
+    for p in tpath:
+        if isinstance(node, dict) and "Unresolved" in node:
+            return str(node["Unresolved"])
+        try:
+            node = node[p]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if isinstance(node, dict) and "Unresolved" in node:
+        return str(node["Unresolved"])
+    if isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict) and "Unresolved" in item:
+                return str(item["Unresolved"])
+    return None
+
+
+def _prefix(data: Any, tpath: tuple) -> str:
+    """'step TrainModel: ' / 'endpoint sts: ' for paths inside derived lists."""
+    for i in range(len(tpath) - 1):
+        if tpath[i] == "Steps" and i >= 1 and tpath[i - 1] == "Derived" and isinstance(tpath[i + 1], int):
+            step = _props_of_path(data, tpath[:i + 2])
+            if isinstance(step, dict):
+                return f"step {step.get('Name')} ({step.get('Type')}): "
+        if tpath[i] == "RequiredEndpoints" and isinstance(tpath[i + 1], int):
+            req = _props_of_path(data, tpath[:i + 2])
+            if isinstance(req, dict):
+                return f"{req.get('Service')} endpoint: "
+    return ""
+
+
+def _props_of_path(data: Any, path: tuple) -> Any:
+    for p in path:
+        try:
+            data = data[p]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _foreign_suppression_note(doc: Doc, lid: str, control: Control) -> str | None:
+    meta = (doc.resolved.loaded.data.get("Resources", {}).get(lid) or {}).get("Metadata") \
+        if isinstance(doc.resolved.loaded.data, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    for tool, key in FOREIGN_SUPPRESSIONS:
+        block = meta.get(tool)
+        if isinstance(block, dict) and block.get(key):
+            return (f"Metadata.{tool}.{key} is not honoured: suppress with Metadata.{SUPPRESS_KEY}.suppress "
+                    f"[{{id: {control.id}, reason: ...}}]")
+    return None

@@ -1,0 +1,154 @@
+"""`secure-mlops audit` on the command line: input checks, exit codes, outputs, --stats."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from secure_mlops.cli import main
+
+
+@pytest.fixture(autouse=True)
+def wide_console():
+    """No line wrapping in messages and tables, so they can be matched."""
+    from secure_mlops import console
+
+    saved = console.err().width, console.out().width
+    console.err().width = console.out().width = 400
+    yield
+    console.err().width, console.out().width = saved
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(main, ["audit", *args], env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, re.sub(r"\s+", " ", result.stderr)
+
+
+def test_unknown_control_is_a_usage_error_before_any_call():
+    code, _, err = run("--controls", "S3-01,NOPE-9")
+    assert code == 2
+    assert "--controls" in err and "NOPE-9" in err and "controls list" in err
+
+
+def test_a_control_without_detective_mode_is_refused():
+    from dataclasses import replace
+
+    from secure_mlops.audit.audit import select_controls
+    from secure_mlops.controls import Catalog, load_catalog
+    from secure_mlops.errors import UserError
+
+    real = load_catalog()
+    controls = dict(real.controls)
+    controls["S3-01"] = replace(controls["S3-01"], modes=("preventive",))
+    catalog = Catalog(controls=controls, questions=real.questions)
+    with pytest.raises(UserError, match="not detective controls: S3-01"):
+        select_controls(catalog, "S3-01")
+    assert [c.id for c in select_controls(catalog, "s3-02, S3-03")] == ["S3-02", "S3-03"]
+
+
+def test_bad_accounts_file_names_file_and_field(tmp_path):
+    bad = tmp_path / "accounts.yml"
+    bad.write_text("accounts:\n  - account_id: '12345'\n    name: dev\n    role: arn:aws:iam::12345:role/x\n")
+    code, _, err = run("--accounts", str(bad), "--region", "us-east-1")
+    assert code == 2
+    assert "accounts.yml" in err and "accounts/0/account_id" in err
+
+
+def test_missing_configuration_is_a_usage_error(tmp_path):
+    code, _, err = run("-c", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "nope.yaml" in err
+
+
+def test_missing_region_with_credentials_is_exit_2(tmp_path):
+    env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": None,
+           "AWS_DEFAULT_REGION": None, "AWS_PROFILE": None, "AWS_ENDPOINT_URL": None,
+           "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    code, _, err = run("--controls", "S3-01", env=env)
+    assert code == 2 and "region" in err
+
+
+@pytest.mark.emulator
+def test_json_output_stats_and_exit_codes(aws, tmp_path):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="plain-bucket")  # SSE-S3 by default: S3-01 (high) fails
+    out = tmp_path / "audit.json"
+    code, stdout, err = run("--local", "--controls", "S3-01,S3-02", "--format", "json", "-o", str(out), "--stats")
+    assert code == 1
+    doc = json.loads(stdout)
+    assert json.loads(out.read_text())["findings"] == doc["findings"]
+    verdicts = {(f["control_id"], f["resource_id"]): f["status"] for f in doc["findings"]}
+    assert verdicts == {("S3-01", "plain-bucket"): "FAIL", ("S3-02", "plain-bucket"): "PASS"}
+    fail = next(f for f in doc["findings"] if f["status"] == "FAIL")
+    assert fail["evidence"]["DefaultEncryption.SSEAlgorithm"] == "AES256"
+    assert fail["resource_arn"] == "arn:aws:s3:::plain-bucket" and fail["account"] == "123456789012"
+    assert "API calls" in err and "GetBucketEncryption" in err and "s3-01-bucket-default-encryption-kms" in err
+    assert doc["stats"]["api_calls"]["s3:ListBuckets"] == 1
+    # a threshold above the failure's severity: exit 0
+    code, _, _ = run("--local", "--controls", "S3-01", "--fail-on", "critical")
+    assert code == 0
+
+
+@pytest.mark.emulator
+def test_table_lists_failures(aws):
+    aws.client("s3").create_bucket(Bucket="plain-bucket")
+    code, stdout, _ = run("--local", "--controls", "S3-01")
+    assert code == 1
+    assert "S3-01" in stdout and "plain-bucket" in stdout and "FAIL" in stdout
+
+
+@pytest.mark.emulator
+def test_a_service_that_cannot_be_reached_is_error_and_the_audit_goes_on(aws, emulator):
+    """SageMaker unreachable (its endpoint is a closed port): its controls are ERROR, never PASS;
+    the other controls are still judged, and the run fails at any threshold."""
+    from secure_mlops.provision.emulator.server import free_port
+
+    aws.client("s3").create_bucket(Bucket="plain-bucket")  # new buckets block public access: S3-02 passes
+    env = {"AWS_ENDPOINT_URL_SAGEMAKER": f"http://127.0.0.1:{free_port()}"}
+    code, stdout, _ = run("--local", "--controls", "SM-NB-01,S3-02", "--format", "json", "--fail-on", "high",
+                          env=env)
+    doc = json.loads(stdout)
+    by_control = {f["control_id"]: f for f in doc["findings"]}
+    assert by_control["SM-NB-01"]["status"] == "ERROR"
+    assert by_control["SM-NB-01"]["message"].startswith("not evaluated:")
+    assert by_control["S3-02"]["status"] == "PASS"
+    assert code == 1  # nothing FAILED, but a high control could not be evaluated
+
+
+@pytest.mark.emulator
+def test_configuration_gives_context_and_missing_ids_are_named(aws, tmp_path):
+    from secure_mlops.provision.config import example_config
+
+    cfg = tmp_path / "secure-mlops.yaml"
+    cfg.write_text(example_config())
+    code, stdout, _ = run("--local", "-c", str(cfg), "--controls", "S3-05,SM-EPC-02", "--format", "json")
+    doc = json.loads(stdout)
+    s305 = [f for f in doc["findings"] if f["control_id"] == "S3-05"]
+    assert s305 and all(f["status"] == "ERROR" for f in s305)
+    assert "does not publish /secure-mlops/" in s305[0]["message"] and "data-bucket" in s305[0]["message"]
+    # the stage comes from the configuration: SM-EPC-02 applies only to prod, so nothing to report
+    assert not [f for f in doc["findings"] if f["control_id"] == "SM-EPC-02"]
+    assert code == 1
+
+
+@pytest.mark.emulator
+def test_accounts_file_audits_each_account(aws, tmp_path):
+    """Two fake accounts reached with sts:AssumeRole: each has its own state."""
+    from secure_mlops.audit.sessions import assume_role_session
+
+    b = assume_role_session(aws, "arn:aws:iam::111111111111:role/x", "us-east-1")
+    b.client("s3").create_bucket(Bucket="bucket-in-b")
+    aws.client("s3").create_bucket(Bucket="bucket-in-a")
+    accounts = tmp_path / "accounts.yml"
+    accounts.write_text(
+        "accounts:\n"
+        "  - {account_id: '123456789012', name: a, role: 'arn:aws:iam::123456789012:role/audit', regions: [us-east-1]}\n"
+        "  - {account_id: '111111111111', name: b, role: 'arn:aws:iam::111111111111:role/audit', regions: [us-east-1]}\n")
+    code, stdout, _ = run("--local", "--accounts", str(accounts), "--controls", "S3-01", "--format", "json")
+    doc = json.loads(stdout)
+    seen = {(f["account"], f["resource_id"]) for f in doc["findings"]}
+    assert seen == {("123456789012", "bucket-in-a"), ("111111111111", "bucket-in-b")}
+    assert [a["account_id"] for a in doc["target"]["accounts"]] == ["123456789012", "111111111111"]
+    assert code == 1

@@ -1,0 +1,160 @@
+"""S3 on the emulator: AWS's bucket defaults, bucket policies as S3 applies them, and the
+bucket properties CloudFormation declares."""
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+pytestmark = pytest.mark.emulator
+
+ACCOUNT = "123456789012"
+
+
+def code(exc):
+    return exc.value.response["Error"]["Code"]
+
+
+def test_new_buckets_get_aws_defaults(aws):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="plain")
+    rules = s3.get_bucket_encryption(Bucket="plain")["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert s3.get_public_access_block(Bucket="plain")["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    assert s3.get_bucket_ownership_controls(Bucket="plain")["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "BucketOwnerEnforced"}]
+    s3.delete_bucket_encryption(Bucket="plain")  # a bucket is never left unencrypted
+    rules = s3.get_bucket_encryption(Bucket="plain")["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_bucket_policy_is_checked_when_put(aws):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="bkt")
+    public = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                       "Resource": "arn:aws:s3:::bkt/*"}]}
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="bkt", Policy=json.dumps(public))
+    assert code(exc) == "AccessDenied"  # BlockPublicPolicy is on by default
+    wrong = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                                      "Resource": "arn:aws:s3:::other/*"}]}
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_policy(Bucket="bkt", Policy=json.dumps(wrong))
+    assert code(exc) == "MalformedPolicy"
+    restricted = {"Version": "2012-10-17", "Statement": [{**public["Statement"][0],
+                                                           "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}]}
+    s3.put_bucket_policy(Bucket="bkt", Policy=json.dumps(restricted))  # not public: narrowed to an endpoint
+    s3.put_public_access_block(Bucket="bkt", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": True})
+    s3.put_bucket_policy(Bucket="bkt", Policy=json.dumps(public))
+
+
+def policy_with_denies(bucket, exempt_role):
+    arn = f"arn:aws:s3:::{bucket}"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "EndpointOnly", "Effect": "Deny", "Principal": "*", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": f"{arn}/*",
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"},
+                       "ArnNotLike": {"aws:PrincipalArn": exempt_role}}},
+    ]}
+
+
+def role_client(aws, emulator, name):
+    iam = aws.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                                      "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    creds = aws.client("sts").assume_role(RoleArn=arn, RoleSessionName="test")["Credentials"]
+    return boto3.client("s3", region_name="us-east-1", endpoint_url=emulator.endpoint,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"])
+
+
+def test_bucket_policy_conditions_decide_each_request(aws, emulator):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="data")
+    deployer = role_client(aws, emulator, "deployer")
+    analyst = role_client(aws, emulator, "analyst")
+    s3.put_bucket_policy(Bucket="data", Policy=json.dumps(
+        policy_with_denies("data", f"arn:aws:iam::{ACCOUNT}:role/deployer")))
+    deployer.put_object(Bucket="data", Key="ok.txt", Body=b"x")  # HTTPS (as to AWS) and exempt
+    with pytest.raises(ClientError) as exc:
+        analyst.put_object(Bucket="data", Key="no.txt", Body=b"x")  # not through the VPC endpoint
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert deployer.get_object(Bucket="data", Key="ok.txt")["Body"].read() == b"x"
+
+
+def bucket_template(versioning="Enabled", block=True, with_logging=True, with_policy=True):
+    props = {
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+            "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["Key", "Arn"]}},
+            "BucketKeyEnabled": True}]},
+        "PublicAccessBlockConfiguration": {"BlockPublicAcls": block, "BlockPublicPolicy": block,
+                                           "IgnorePublicAcls": block, "RestrictPublicBuckets": block},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "VersioningConfiguration": {"Status": versioning},
+        "Tags": [{"Key": "team", "Value": "ds"}],
+    }
+    if with_logging:
+        props["LoggingConfiguration"] = {"DestinationBucketName": {"Ref": "Logs"}, "LogFilePrefix": "data/"}
+    resources = {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+        "Logs": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "Data": {"Type": "AWS::S3::Bucket", "Properties": props},
+    }
+    if with_policy:
+        resources["DataPolicy"] = {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": {"Ref": "Data"},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [{"Fn::GetAtt": ["Data", "Arn"]}, {"Fn::Sub": "${Data.Arn}/*"}],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}}
+    return json.dumps({"Resources": resources, "Outputs": {"Bucket": {"Value": {"Ref": "Data"}},
+                                                             "Key": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}}})
+
+
+def test_bucket_properties_and_policy_through_cloudformation(aws):
+    cfn, s3 = aws.client("cloudformation"), aws.client("s3")
+    cfn.create_stack(StackName="buckets", TemplateBody=bucket_template())
+    stack = cfn.describe_stacks(StackName="buckets")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    bucket = out["Bucket"]
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": out["Key"]}
+    assert rule["BucketKeyEnabled"] is True
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == "data/"
+    assert {"Key": "team", "Value": "ds"} in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert policy["Statement"][0]["Sid"] == "TlsOnly"
+    resources = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                 for r in cfn.describe_stack_resources(StackName="buckets")["StackResources"]}
+    assert resources["DataPolicy"] == bucket
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")  # the TLS-only deny does not block HTTPS callers
+
+    cfn.update_stack(StackName="buckets", TemplateBody=bucket_template(versioning="Suspended", block=False,
+                                                                       with_logging=False, with_policy=False))
+    assert cfn.describe_stacks(StackName="buckets")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
+    assert not any(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    with pytest.raises(ClientError) as exc:
+        s3.get_bucket_policy(Bucket=bucket)
+    assert code(exc) == "NoSuchBucketPolicy"
+
+
+def test_undeclared_emulator_gap_fails_instead_of_dropping(aws):
+    cfn = aws.client("cloudformation")
+    template = {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {
+        "WebsiteConfiguration": {"IndexDocument": "index.html"}}}}}
+    cfn.create_stack(StackName="web", TemplateBody=json.dumps(template))
+    events = cfn.describe_stack_events(StackName="web")["StackEvents"]
+    reasons = [e.get("ResourceStatusReason", "") for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert any("WebsiteConfiguration" in r for r in reasons)
+    assert aws.client("s3").list_buckets()["Buckets"] == []

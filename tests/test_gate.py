@@ -1,0 +1,382 @@
+"""The template gate's engine: loading with positions, resolution, batching, suppressions, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from secure_mlops.errors import UserError
+from secure_mlops.findings import Status
+from secure_mlops.guardrails.gate import TEMPLATE_ERROR, run_gate
+from secure_mlops.guardrails.resolve import resolve
+from secure_mlops.guardrails.template import TemplateParseError, load_json_text, load_template, load_yaml_text
+
+DATA = Path(__file__).resolve().parent / "data" / "gate"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def of(result, control_id, logical_id=None):
+    return [f for f in result.findings if f.control_id == control_id and
+            (logical_id is None or f.logical_id == logical_id)]
+
+
+# ------------------------------------------------------------------------------ loading
+def test_yaml_loader_records_positions_and_reads_short_forms():
+    loaded = load_yaml_text(textwrap.dedent("""\
+        AWSTemplateFormatVersion: 2010-09-09
+        Resources:
+          Off:
+            Type: AWS::SageMaker::NotebookInstance
+            Properties:
+              RoleArn: !GetAtt Role.Arn
+              KmsKeyId: !Ref Key
+              SubnetId: !Select [0, !Split [",", "a,b"]]
+              Name: !Sub "nb-${AWS::Region}"
+        """), Path("t.yaml"))
+    data = loaded.data
+    assert data["AWSTemplateFormatVersion"] == "2010-09-09"  # a date stays a string
+    props = data["Resources"]["Off"]["Properties"]  # `Off:` is a name, not false
+    assert props["RoleArn"] == {"Fn::GetAtt": ["Role", "Arn"]}
+    assert props["KmsKeyId"] == {"Ref": "Key"}
+    assert props["SubnetId"] == {"Fn::Select": [0, {"Fn::Split": [",", "a,b"]}]}
+    assert loaded.positions[("Resources", "Off", "Properties", "KmsKeyId")] == (7, 17)
+    assert loaded.key_positions[("Resources", "Off", "Properties")] == (5, 5)
+
+
+def test_json_loader_records_positions():
+    loaded = load_json_text('{\n  "Resources": {\n    "B": {"Type": "AWS::S3::Bucket",\n          "Properties": {"X": 1}}}}',
+                            Path("t.json"))
+    assert loaded.positions[("Resources", "B", "Properties", "X")] == (4, 31)
+    assert loaded.key_positions[("Resources", "B")] == (3, 5)
+
+
+@pytest.mark.parametrize("text,line", [
+    ("Resources:\n  A: {Type: X}\n  A: {Type: Y}\n", 3),          # duplicate key
+    ("Resources:\n  A:\n    Type: [unclosed\n", 4),               # broken YAML
+    ("Resources:\n  A: !Bogus x\n", 2),                           # unknown tag
+])
+def test_yaml_errors_name_the_line(text, line):
+    with pytest.raises(TemplateParseError) as exc:
+        load_yaml_text(text, Path("bad.yaml"))
+    assert exc.value.line == line
+
+
+def test_json_errors_name_the_line(tmp_path):
+    path = write(tmp_path / "bad.json", '{\n  "Resources": {\n    "A": {"Type": "X",}\n  }\n}\n')
+    with pytest.raises(TemplateParseError) as exc:
+        load_template(path)
+    assert exc.value.line == 3
+
+
+# ------------------------------------------------------------------------------ resolution
+def test_resolution_of_parameters_conditions_and_intrinsics():
+    loaded = load_yaml_text(textwrap.dedent("""\
+        Parameters:
+          Env: {Type: String, Default: prod}
+          Subnet: {Type: "AWS::EC2::Subnet::Id"}
+          FromSsm: {Type: "AWS::SSM::Parameter::Value<String>", Default: /x/y}
+          NoDefault: {Type: String}
+          List: {Type: CommaDelimitedList, Default: "a, b"}
+        Mappings:
+          M: {prod: {Size: large}}
+        Conditions:
+          IsProd: !Equals [!Ref Env, prod]
+          IsDev: !Not [!Condition IsProd]
+        Resources:
+          Key: {Type: AWS::KMS::Key}
+          DevOnly: {Type: AWS::S3::Bucket, Condition: IsDev}
+          R:
+            Type: AWS::SageMaker::NotebookInstance
+            Properties:
+              A: !If [IsProd, Disabled, Enabled]
+              B: !If [IsDev, x, !Ref AWS::NoValue]
+              C: !Sub ["${Env}-${X}-${Key.Arn}", {X: !FindInMap [M, !Ref Env, Size]}]
+              D: !Join ["/", [!Ref Subnet, !Select [1, !Ref List]]]
+              E: !Ref FromSsm
+              F: !Sub "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/${NoDefault}"
+              G: !ImportValue shared-key
+        """), Path("t.yaml"))
+    r = resolve(loaded)
+    res = r.data["Resources"]
+    assert "DevOnly" not in res and "condition IsDev is false" in r.dropped["DevOnly"]
+    props = res["R"]["Properties"]
+    assert props["A"] == "Disabled"
+    assert "B" not in props  # AWS::NoValue removes the property
+    assert props["C"] == "prod-large-${AWS::KMS::Key/Key.Arn}"
+    assert props["D"] == "${AWS::EC2::Subnet::Id/Subnet}/b"
+    assert "SSM Parameter Store" in props["E"]["Unresolved"]
+    assert props["F"]["Text"].endswith(":key/${NoDefault}") and "NoDefault has no default" in props["F"]["Unresolved"]
+    assert "another stack" in props["G"]["Unresolved"]
+    # positions of resolved values point at the original nodes
+    assert r.position(("Resources", "R", "Properties", "A")) == (18, 23)  # the chosen branch
+    # given values win over defaults
+    r2 = resolve(loaded, {"Env": "dev", "NoDefault": "1234abcd-12ab-34cd-56ef-1234567890ab"})
+    p2 = r2.data["Resources"]["R"]["Properties"]
+    assert p2["A"] == "Enabled" and p2["B"] == "x" and "DevOnly" in r2.data["Resources"]
+    assert p2["F"] == "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+# ------------------------------------------------------------------------------ the gate
+def test_compliant_environment_passes_everything():
+    result = run_gate([DATA / "secure-env.yaml"], root=DATA)
+    bad = [(f.control_id, f.logical_id, f.message) for f in result.findings if f.status is not Status.PASS]
+    assert not bad
+    assert result.exit_code("info") == 0
+    evaluated = {f.control_id for f in result.findings}
+    assert len(evaluated) >= 40, sorted(evaluated)  # the fixture exercises most rules
+
+
+def test_findings_point_at_file_line_and_column(tmp_path):
+    tpl = write(tmp_path / "nb.yaml", """
+        Resources:
+          Notebook:
+            Type: AWS::SageMaker::NotebookInstance
+            Properties:
+              InstanceType: ml.t3.medium
+              DirectInternetAccess: Enabled
+        """)
+    result = run_gate([tpl], root=tmp_path)
+    (f,) = of(result, "SM-NB-01")
+    assert (f.status, f.file, f.line, f.column, f.logical_id) == (Status.FAIL, "nb.yaml", 6, 29, "Notebook")
+    (missing,) = of(result, "SM-NB-03")  # a missing property points at its parent
+    assert (missing.line, missing.column) == (4, 5)
+
+
+def test_parse_error_is_an_error_finding_and_the_batch_goes_on(tmp_path):
+    write(tmp_path / "a-broken.yaml", "Resources:\n  A:\n    Type: [oops\n")
+    write(tmp_path / "b-good.yaml", """
+        Resources:
+          Notebook: {Type: AWS::SageMaker::NotebookInstance, Properties: {DirectInternetAccess: Enabled}}
+        """)
+    result = run_gate([tmp_path], root=tmp_path)
+    (err,) = [f for f in result.findings if f.control_id == TEMPLATE_ERROR]
+    assert (err.status, err.file, err.line, err.severity) == (Status.ERROR, "a-broken.yaml", 4, "critical")
+    assert of(result, "SM-NB-01")[0].status is Status.FAIL
+    assert result.exit_code("critical") == 1
+
+
+def test_directories_skip_other_files_but_named_files_must_be_templates(tmp_path):
+    write(tmp_path / "deep" / "er" / "t.json", '{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}')
+    write(tmp_path / "config.yaml", "name: not a template\n")
+    write(tmp_path / ".git" / "x.yaml", "Resources: {}\n")
+    result = run_gate([tmp_path], root=tmp_path)
+    assert result.files == ["deep/er/t.json"] and result.skipped == ["config.yaml"]
+    named = run_gate([tmp_path / "config.yaml"], root=tmp_path)
+    (err,) = named.findings
+    assert err.control_id == TEMPLATE_ERROR and "not a CloudFormation template" in err.message
+    with pytest.raises(UserError):
+        run_gate([tmp_path / "missing.yaml"])
+
+
+def test_suppressions(tmp_path):
+    tpl = write(tmp_path / "s.yaml", """
+        Resources:
+          Ok:
+            Type: AWS::SageMaker::NotebookInstance
+            Metadata:
+              secure-mlops:
+                suppress:
+                  - {id: SM-NB-01, reason: demo notebook with public data}
+                  - {id: SM-NB-03}
+                  - {id: XX-01, reason: typo}
+            Properties: {DirectInternetAccess: Enabled, RootAccess: Enabled}
+          Foreign:
+            Type: AWS::SageMaker::NotebookInstance
+            Metadata: {guard: {SuppressedRules: [SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS]}}
+            Properties: {DirectInternetAccess: Enabled}
+        """)
+    result = run_gate([tpl], root=tmp_path)
+    (sup,) = [f for f in of(result, "SM-NB-01", "Ok")]
+    assert sup.status is Status.SUPPRESSED and sup.suppression_reason == "demo notebook with public data"
+    nb03 = sorted((f.status.value, f.message[:40]) for f in of(result, "SM-NB-03", "Ok"))
+    assert [s for s, _ in nb03] == ["ERROR", "FAIL"]  # no reason: not honoured, and itself an error
+    unknown = [f for f in result.findings if f.control_id == TEMPLATE_ERROR]
+    assert len(unknown) == 1 and "XX-01" in unknown[0].message
+    (foreign,) = of(result, "SM-NB-01", "Foreign")
+    assert foreign.status is Status.FAIL and "Metadata.guard.SuppressedRules is not honoured" in foreign.message
+    # a suppressed failure still counts as handled: only the unsuppressed ones fail the run
+    assert result.exit_code("high") == 1
+
+
+def test_one_cfn_guard_process_per_batch(tmp_path, monkeypatch):
+    from secure_mlops.guardrails import cfnguard
+
+    for i in range(5):
+        write(tmp_path / f"t{i}.yaml", "Resources:\n  B: {Type: AWS::S3::Bucket}\n")
+    calls = []
+    real = cfnguard.CfnGuard.run
+
+    def counting(self, args, timeout=600):
+        calls.append(args[0])
+        return real(self, args, timeout)
+
+    monkeypatch.setattr(cfnguard.CfnGuard, "run", counting)
+    result = run_gate([tmp_path], root=tmp_path)
+    assert calls == ["validate"]
+    assert {f.file for f in result.findings} == {f"t{i}.yaml" for i in range(5)}
+
+
+def test_unverifiable_values_fail_and_say_why(tmp_path):
+    tpl = write(tmp_path / "p.yaml", """
+        Parameters:
+          Access: {Type: String}
+        Resources:
+          Domain: {Type: AWS::SageMaker::Domain, Properties: {AppNetworkAccessType: !Ref Access, AuthMode: SSO}}
+        """)
+    (f,) = of(run_gate([tpl], root=tmp_path), "SM-DOM-01")
+    assert f.status is Status.FAIL and f.message.startswith("cannot be verified: parameter Access has no default")
+    (ok,) = of(run_gate([tpl], root=tmp_path, parameters={"*": {"Access": "VpcOnly"}}), "SM-DOM-01")
+    assert ok.status is Status.PASS
+
+
+def test_context_from_the_caller(tmp_path):
+    tpl = write(tmp_path / "epc.yaml", """
+        Resources:
+          Config:
+            Type: AWS::SageMaker::EndpointConfig
+            Properties:
+              ProductionVariants: [{ModelName: m, VariantName: v, InitialInstanceCount: 1, InstanceType: ml.m5.large}]
+        """)
+    unknown = run_gate([tpl], root=tmp_path)
+    assert not of(unknown, "SM-EPC-02")
+    assert [(n.control_id, n.file) for n in unknown.not_evaluated if n.control_id == "SM-EPC-02"] == [
+        ("SM-EPC-02", "epc.yaml")]
+    prod = run_gate([tpl], root=tmp_path, context={"stage": "prod"})
+    assert of(prod, "SM-EPC-02")[0].status is Status.FAIL
+    dev = run_gate([tpl], root=tmp_path, context={"stage": "dev"})
+    assert not of(dev, "SM-EPC-02")  # only production endpoints are in scope
+
+
+def test_roles_are_joined_across_the_gated_templates(tmp_path):
+    write(tmp_path / "core.yaml", """
+        Resources:
+          Role:
+            Type: AWS::IAM::Role
+            Properties:
+              RoleName: team-exec
+              AssumeRolePolicyDocument: {Statement: [{Effect: Allow, Principal: {Service: sagemaker.amazonaws.com}, Action: sts:AssumeRole}]}
+              ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]
+        """)
+    env = write(tmp_path / "env.yaml", """
+        Parameters:
+          ExecRole: {Type: String, Default: "arn:aws:iam::123456789012:role/team-exec"}
+        Resources:
+          Domain:
+            Type: AWS::SageMaker::Domain
+            Properties: {DefaultUserSettings: {ExecutionRole: !Ref ExecRole, SecurityGroups: [sg-1]}}
+        """)
+    alone = of(run_gate([env], root=tmp_path), "SM-DOM-03")[0]
+    assert alone.status is Status.FAIL and "cannot be verified" in alone.message
+    together = of(run_gate([tmp_path], root=tmp_path), "SM-DOM-03")[0]
+    assert together.status is Status.FAIL and "AdministratorAccess" in together.message
+
+
+def test_pipeline_definitions(tmp_path):
+    step = {"Name": "Train", "Type": "Training", "Arguments": {
+        "ResourceConfig": {"InstanceCount": 1, "VolumeKmsKeyId": "alias/k"},
+        "OutputDataConfig": {"KmsKeyId": "alias/k"}, "EnableNetworkIsolation": True}}
+    definition = {"Version": "2020-12-01", "Steps": [step]}
+    write(tmp_path / "pipelines" / "definition.json", json.dumps(definition, indent=2))
+    write(tmp_path / "stack.yaml", """
+        Resources:
+          Pipeline:
+            Type: AWS::SageMaker::Pipeline
+            Properties:
+              PipelineName: p
+              RoleArn: arn:aws:iam::123456789012:role/p
+              PipelineDefinition:
+                PipelineDefinitionS3Location: {Bucket: artifacts, Key: pipelines/definition.json}
+          Inline:
+            Type: AWS::SageMaker::Pipeline
+            Properties:
+              PipelineName: q
+              RoleArn: arn:aws:iam::123456789012:role/p
+              PipelineDefinition:
+                PipelineDefinitionBody: |
+                  {"Version": "2020-12-01",
+                   "Steps": [
+                     {"Name": "Prep", "Type": "Processing",
+                      "Arguments": {"NetworkConfig": {"EnableNetworkIsolation": true}}}]}
+        """)
+    result = run_gate([tmp_path], root=tmp_path)
+    # the standalone definition file is gated on its own, and through the template's S3 location
+    standalone = of(result, "SM-JOB-01", "definition")
+    assert standalone and standalone[0].status is Status.FAIL and "step Train (Training)" in standalone[0].message
+    assert standalone[0].file == "pipelines/definition.json" and standalone[0].line == 7  # its Arguments
+    via_s3 = of(result, "SM-PIPE-01", "Pipeline")[0]
+    assert via_s3.status is Status.FAIL and "step Train (Training)" in via_s3.message
+    inline = of(result, "SM-JOB-01", "Inline")[0]
+    assert inline.status is Status.FAIL and "step Prep (Processing)" in inline.message
+    assert inline.line == 19  # the step's NetworkConfig, inside the `|` block
+    # without the definition file, the S3 location cannot be verified
+    alone = of(run_gate([tmp_path / "stack.yaml"], root=tmp_path), "SM-PIPE-01", "Pipeline")[0]
+    assert alone.status is Status.FAIL and "cannot be verified" in alone.message
+
+
+def test_macros_are_reported(tmp_path):
+    tpl = write(tmp_path / "m.yaml", """
+        Transform: [AWS::Serverless-2016-10-31, MyCompanyMacro]
+        Resources:
+          B: {Type: AWS::S3::Bucket}
+        """)
+    errors = [f for f in run_gate([tpl], root=tmp_path).findings if f.control_id == TEMPLATE_ERROR]
+    assert len(errors) == 1 and "MyCompanyMacro" in errors[0].message and errors[0].line == 1
+
+
+def test_a_rule_file_that_does_not_parse_is_not_a_pass(tmp_path):
+    from secure_mlops.guardrails.cfnguard import CfnGuardError, find_cfn_guard
+
+    (tmp_path / "rules").mkdir()
+    write(tmp_path / "rules" / "ok.guard", "rule OK { Resources exists }\n")
+    write(tmp_path / "rules" / "bad.guard", "rule BAD { Resources.*.X != /a\\// }\n")
+    data = write(tmp_path / "d.json", '{"Resources": {}}')
+    with pytest.raises(CfnGuardError, match="could not parse"):
+        find_cfn_guard().validate([tmp_path / "rules"], [data])
+
+
+# ------------------------------------------------------------------------------ cfn-guard binary
+def test_cfn_guard_from_environment_variable(monkeypatch, tmp_path):
+    from secure_mlops.guardrails import cfnguard
+
+    monkeypatch.setenv(cfnguard.ENV_VAR, str(tmp_path / "nope"))
+    with pytest.raises(UserError, match="SECURE_MLOPS_CFN_GUARD"):
+        cfnguard.find_cfn_guard()
+    real = cfnguard.extract_from_wheel()
+    monkeypatch.setenv(cfnguard.ENV_VAR, str(real))
+    assert cfnguard.find_cfn_guard().source == "env"
+
+
+def test_cfn_guard_on_path_wins_over_the_wheel(monkeypatch, tmp_path):
+    from secure_mlops.guardrails import cfnguard
+
+    monkeypatch.delenv(cfnguard.ENV_VAR, raising=False)
+    link = tmp_path / "cfn-guard"
+    link.symlink_to(cfnguard.extract_from_wheel())
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    found = cfnguard.find_cfn_guard()
+    assert found.source == "path" and found.path == link
+
+
+def test_cfn_guard_is_extracted_once_and_verified(monkeypatch, tmp_path):
+    from secure_mlops.guardrails import cfnguard
+
+    dest = tmp_path / "bin"
+    path = cfnguard.extract_from_wheel(dest)
+    assert cfnguard._sha256(path) == cfnguard._MEMBERS[cfnguard._platform_key()][1]
+    assert path.stat().st_mode & 0o111
+    path.write_bytes(b"tampered")  # a damaged copy is replaced, never run
+    again = cfnguard.extract_from_wheel(dest)
+    assert cfnguard._sha256(again) == cfnguard._MEMBERS[cfnguard._platform_key()][1]
+    monkeypatch.setattr(cfnguard, "_wheel_tarball", lambda: None)
+    again.unlink()
+    with pytest.raises(UserError, match="pip install --no-deps cdklabs-cdk-validator-cfnguard==0.0.62"):
+        cfnguard.extract_from_wheel(dest)
