@@ -485,6 +485,105 @@ def audit(config_path, local, region, profile, accounts_file, control_ids, fmt, 
                                output=output, fail_on=fail_on, stats=stats))
 
 
+@main.group()
+def schedule() -> None:
+    """Run the detective controls on a schedule, in AWS Lambda (see docs/schedule.md).
+
+    \b
+    The function audits the account and region it runs in (as `audit` without -c), writes
+    each findings document to the environment's log bucket (SSE-KMS) and can import the
+    FAIL and ERROR findings into Security Hub.
+    """
+
+
+@schedule.command("deploy")
+@config_option()
+@target_options
+@click.option("--rate", default="rate(1 day)", show_default=True,
+              help='EventBridge schedule: "rate(N minutes|hours|days)" or "cron(...)".')
+@click.option("--findings-bucket", default=None, metavar="NAME",
+              help="Write findings here (default encryption must be SSE-KMS) instead of the environment's log bucket.")
+@click.option("--to-security-hub", is_flag=True, help="Also import FAIL and ERROR findings into Security Hub.")
+@click.option("--plan", "plan_only", is_flag=True, help="Show what would be created or updated; change nothing.")
+@handle_user_errors
+def schedule_deploy(config_path, local, region, profile, rate, findings_bucket, to_security_hub, plan_only) -> None:
+    """Package the audit (with Cloud Custodian) and create or update the function, schedule and permission.
+
+    Idempotent: a second deploy with the same inputs changes nothing and says so.
+    Exit codes: 0 deployed (or nothing to change), 1 a change failed, 2 bad input or the
+    environment is not provisioned.
+    """
+    from .audit.schedule_command import deploy_command
+
+    sys.exit(deploy_command(config_path, local, region, profile, rate, findings_bucket, to_security_hub, plan_only))
+
+
+@schedule.command("status")
+@config_option()
+@target_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the last findings document to this file (for `secure-mlops report`).")
+@handle_user_errors
+def schedule_status(config_path, local, region, profile, output) -> None:
+    """Show the function, the schedule and the last findings. Exit 1 when not deployed and wired."""
+    from .audit.schedule_command import status_command
+
+    sys.exit(status_command(config_path, local, region, profile, output))
+
+
+@schedule.command("remove")
+@config_option()
+@target_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@handle_user_errors
+def schedule_remove(config_path, local, region, profile, yes) -> None:
+    """Remove the function, the schedule and the permission. Findings and logs are kept."""
+    from .audit.schedule_command import remove_command
+
+    sys.exit(remove_command(config_path, local, region, profile, yes))
+
+
+@main.command()
+@click.argument("findings_files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--audit", "run_audit_first", is_flag=True,
+              help="Audit the responsive controls in the target first, instead of reading FINDINGS files.")
+@click.option("--apply", is_flag=True, help="Do it. Without --apply nothing is changed (dry run).")
+@click.option("--controls", "control_ids", default=None, metavar="ID,...",
+              help="Only these responsive controls (default: every responsive control).")
+@click.option("--environment", default=None, metavar="NAME",
+              help="Environment whose published values (S3 key, log bucket, VPC) to use when the finding does "
+                   "not name one and several environments are deployed in the account and region.")
+@click.option("--notify", "notify_topic", default=None, metavar="TOPIC_ARN",
+              help="Publish each contained finding to this SNS topic (controls that tag and notify).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the remediate findings document (JSON, before/after evidence) to this file.")
+@click.option("--print-policy", is_flag=True,
+              help="Print the least-privilege IAM policy --apply needs (from the remediation modules) and exit.")
+@target_options
+@handle_user_errors
+def remediate(findings_files, run_audit_first, apply, control_ids, environment, notify_topic, fmt, output,
+              print_policy, local, region, profile) -> None:
+    """Repair or contain live resources that fail a responsive control. Dry run unless --apply.
+
+    \b
+    FINDINGS are documents written by `secure-mlops audit --format json -o FILE`; or --audit
+    audits the target first. For each FAIL finding of a responsive control it shows exactly
+    what it would do (each API call and its parameters); --apply does it, then reads the
+    resource again and re-runs the audit of that control. Data is never deleted (buckets,
+    objects, keys, file systems, volumes, models, endpoints). Settings that cannot change
+    in place are contained (stopped, tagged, notified), not fixed, and reported as FAIL.
+    Exit codes: 0 nothing to do, or everything applied and now compliant; 1 something is
+    planned (dry run), failed, or remains non-compliant; 2 usage, input or credential error.
+    """
+    from .remediations import run_remediate_command
+
+    sys.exit(run_remediate_command(findings_files=list(findings_files), run_audit_first=run_audit_first,
+                                   apply=apply, control_ids=control_ids, environment=environment,
+                                   notify_topic=notify_topic, fmt=fmt, output=output, print_policy=print_policy,
+                                   local=local, region=region, profile=profile))
+
+
 @main.command()
 @click.argument("findings_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["terminal", "html", "json", "sarif", "asff"]),

@@ -7,8 +7,8 @@ non-compliant resource beside compliant twins. The audit runs once, over an acco
 - test_control_verdicts[ID]: a compliant twin PASSES and a non-compliant resource FAILS;
 - test_drift_fails_exactly[ID]: the FAIL findings of the control are exactly the drift;
 - the audit is efficient (one list call per resource type and account-region, five S3 calls
-  per bucket), changes nothing (read-only calls only), and errors only where the emulator
-  lacks an API (recorded in docs/emulator-gaps-requests.md).
+  per bucket), changes nothing (read-only calls only), and errors only where account B
+  publishes no environment for the controls that need one.
 """
 
 from __future__ import annotations
@@ -23,45 +23,6 @@ import yaml
 from test_audit_estate import ACCOUNT_A, ACCOUNT_B, REGION, build
 
 pytestmark = pytest.mark.emulator
-
-#: where the emulator cannot give a verdict yet (moto drops a field), each requested in
-#: docs/emulator-gaps-requests.md: (control, why, resources the gap affects or None for all).
-#: A probe says whether the gap is still open; while it is, the test narrows its assertions to
-#: the resources the gap does not touch, or expects failure (xfail) when it touches them all.
-GAPS = [
-    ("SM-NB-05", "describe_notebook_instance drops InstanceMetadataServiceConfiguration", None),
-    ("SM-MOD-01", "create_model drops EnableNetworkIsolation", None),
-    ("SM-JOB-03", "describe_processing_job drops ProcessingResources", {"pj-compliant", "pj-no-vpc"}),
-    ("SM-JOB-04", "describe_processing_job drops ProcessingResources", {"pj-compliant", "pj-no-vpc"}),
-    ("SM-REG-04", "update_model_package drops CustomerMetadataProperties", {"env-a-models/1"}),
-]
-
-
-def _gap_open(session, control: str) -> bool:
-    sm = session.client("sagemaker")
-    if control == "SM-NB-05":
-        d = sm.describe_notebook_instance(NotebookInstanceName="nb-compliant")
-        return (d.get("InstanceMetadataServiceConfiguration") or {}).get("MinimumInstanceMetadataServiceVersion") != "2"
-    if control == "SM-MOD-01":
-        return sm.describe_model(ModelName="m-approved").get("EnableNetworkIsolation") is not True
-    if control in ("SM-JOB-03", "SM-JOB-04"):
-        return "ProcessingResources" not in sm.describe_processing_job(ProcessingJobName="pj-compliant")
-    if control == "SM-REG-04":
-        arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_A}:model-package/env-a-models/1"
-        return "CustomerMetadataProperties" not in sm.describe_model_package(ModelPackageName=arn)
-    return False
-
-
-def _narrow(audited, control_id):
-    """Resource ids to leave out of the assertions (an open emulator gap); xfail if it is all of them."""
-    ignored = set()
-    for control, why, affected in audited["gaps"]:
-        if control != control_id:
-            continue
-        if affected is None:
-            pytest.xfail(f"emulator gap: {why} (requested in docs/emulator-gaps-requests.md)")
-        ignored |= affected
-    return ignored
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +46,6 @@ def audited(emulator, tmp_path_factory):
         session_a = emulator_session(emulator.endpoint, REGION)
         session_b = assume_role_session(session_a, f"arn:aws:iam::{ACCOUNT_B}:role/estate-builder", REGION)
         expected = build(session_a, session_b)
-        gaps = [g for g in GAPS if _gap_open(session_a, g[0])]
         accounts = tmp_path_factory.mktemp("audit") / "accounts.yml"
         accounts.write_text(yaml.safe_dump({"accounts": [
             {"account_id": ACCOUNT_A, "name": "team-a", "role": f"arn:aws:iam::{ACCOUNT_A}:role/audit",
@@ -101,7 +61,7 @@ def audited(emulator, tmp_path_factory):
                             evaluated_controls=[c.id for c in controls])
         doc = json.loads(json.dumps(doc, default=str))
         doc["stats"] = result.stats.to_dict()
-        yield {"expected": expected, "exit_code": exit_code(result.findings, "low"), "doc": doc, "gaps": gaps}
+        yield {"expected": expected, "exit_code": exit_code(result.findings, "low"), "doc": doc}
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -137,11 +97,10 @@ def test_the_audit_ran_and_exited_1(audited, tmp_path):
 @pytest.mark.parametrize("control_id", _detective_ids())
 def test_control_verdicts(audited, control_id):
     """A compliant twin PASSES and a non-compliant resource FAILS, with evidence."""
-    ignored = _narrow(audited, control_id)
     exp = audited["expected"]
     fails, passes = _by(audited["doc"], "FAIL"), _by(audited["doc"], "PASS")
-    bad = {(acct, rid) for (acct, c), ids in exp.fail.items() if c == control_id for rid in ids - ignored}
-    good = {(acct, rid) for (acct, c), ids in exp.passes.items() if c == control_id for rid in ids - ignored}
+    bad = {(acct, rid) for (acct, c), ids in exp.fail.items() if c == control_id for rid in ids}
+    good = {(acct, rid) for (acct, c), ids in exp.passes.items() if c == control_id for rid in ids}
     assert bad, f"the estate has no non-compliant resource for {control_id}"
     assert good, f"the estate has no compliant resource for {control_id}"
     for acct, rid in bad:
@@ -157,24 +116,19 @@ def test_control_verdicts(audited, control_id):
 @pytest.mark.parametrize("control_id", _detective_ids())
 def test_drift_fails_exactly(audited, control_id):
     """No more and no fewer FAIL findings than the drift created, in both accounts."""
-    ignored = _narrow(audited, control_id)
     exp = audited["expected"]
     fails = _by(audited["doc"], "FAIL")
     for acct in (ACCOUNT_A, ACCOUNT_B):
-        got = fails.get((acct, control_id), set()) - ignored
-        want = exp.fail.get((acct, control_id), set()) - ignored
+        got = fails.get((acct, control_id), set())
+        want = exp.fail.get((acct, control_id), set())
         assert got == want, f"{control_id} in {acct}: FAIL {sorted(got)}, expected {sorted(want)}"
 
 
-def test_errors_only_where_the_emulator_lacks_an_api_or_account_b_lacks_context(audited):
-    for f in audited["doc"]["findings"]:
-        if f["status"] != "ERROR":
-            continue
-        msg = f["message"]
-        if f["account"] == ACCOUNT_B:
-            assert "needs the environment" in msg, msg  # account B publishes no environment
-        else:
-            assert f["control_id"] == "ART-03" and "HTTP 500" in msg, msg  # codecommit:ListRepositories
+def test_errors_only_where_account_b_lacks_context(audited):
+    errors = [f for f in audited["doc"]["findings"] if f["status"] == "ERROR"]
+    assert errors  # account B publishes no environment: controls that need it cannot judge
+    for f in errors:
+        assert f["account"] == ACCOUNT_B and "needs the environment" in f["message"], f
 
 
 def test_one_listing_per_resource_type_and_account_region(audited):

@@ -437,3 +437,73 @@ def test_declared_names_are_used(aws):
     }))
     assert stack_of(cf, "names")["StackStatus"] == "CREATE_COMPLETE"
     assert aws.client("sagemaker").describe_model(ModelName="named-model")["ModelName"] == "named-model"
+
+
+def test_ssm_parameter_types_resolve_only_the_value_in_effect(aws):
+    """AWS resolves an AWS::SSM::Parameter::Value parameter's Default only when no value is passed."""
+    cf, ssm = aws.client("cloudformation"), aws.client("ssm")
+    ssm.put_parameter(Name="/env/real/vpc-id", Value="vpc-real", Type="String")
+    tpl = body({"Copy": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": {"Ref": "Vpc"}}}},
+               outputs={"Vpc": {"Value": {"Ref": "Vpc"}}},
+               parameters={"Vpc": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/env/other/vpc-id"}})
+    cf.create_stack(StackName="uses-given", TemplateBody=tpl,
+                    Parameters=[{"ParameterKey": "Vpc", "ParameterValue": "/env/real/vpc-id"}])
+    stack = stack_of(cf, "uses-given")
+    assert stack["StackStatus"] == "CREATE_COMPLETE" and stack["Outputs"][0]["OutputValue"] == "vpc-real"
+    assert stack["Parameters"][0]["ResolvedValue"] == "vpc-real"
+    with pytest.raises(ClientError, match=r"Unable to fetch parameters \[/env/other/vpc-id\]"):
+        cf.create_stack(StackName="uses-default", TemplateBody=tpl)  # the default is in effect: it must exist
+
+
+def test_getatt_short_form_splits_at_the_first_dot(aws, emulator):
+    cf, s3 = aws.client("cloudformation"), aws.client("s3")
+    s3.create_bucket(Bucket="templates")
+    s3.put_object(Bucket="templates", Key="child.json", Body=body(
+        {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "from-child"}}},
+        outputs={"ParamName": {"Value": {"Ref": "P"}}}))
+    cf.create_stack(StackName="short", TemplateBody=f"""
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties: {{TemplateURL: {emulator.endpoint}/templates/child.json}}
+  Top:
+    Type: AWS::SSM::Parameter
+    Properties: {{Type: String, Value: !GetAtt Child.Outputs.ParamName}}
+Outputs:
+  TopValue: {{Value: !GetAtt Top.Value}}
+""")
+    stack = stack_of(cf, "short")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    child_param = stack["Outputs"][0]["OutputValue"]  # the child's parameter name, read through Top.Value
+    assert aws.client("ssm").get_parameter(Name=child_param)["Parameter"]["Value"] == "from-child"
+
+
+def test_a_change_set_reads_its_template_from_a_loopback_url(aws, emulator):
+    cf, s3 = aws.client("cloudformation"), aws.client("s3")
+    s3.create_bucket(Bucket="big-templates")
+    s3.put_object(Bucket="big-templates", Key="t.json", Body=body({"Vpc": VPC}))
+    cf.create_change_set(StackName="from-url", ChangeSetName="c1", ChangeSetType="CREATE",
+                         TemplateURL=f"{emulator.endpoint}/big-templates/t.json")
+    change_set = cf.describe_change_set(StackName="from-url", ChangeSetName="c1")
+    assert change_set["Status"] == "CREATE_COMPLETE"
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in change_set["Changes"]] == ["Vpc"]
+    cf.execute_change_set(StackName="from-url", ChangeSetName="c1")
+    assert stack_of(cf, "from-url")["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_the_state_dump_never_creates_resources(aws, emulator):
+    """/moto-api/data.json reads every model; a rolled-back stack's outputs must not create anything."""
+    import urllib.request
+
+    cf = aws.client("cloudformation")
+    cf.create_stack(StackName="rolled-back", TemplateBody=body(
+        {"Vpc": VPC, "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {
+            "VpcId": {"Ref": "Vpc"}, "CidrBlock": "192.168.0.0/24"}}},  # outside the VPC: fails
+        outputs={"Zone": {"Value": {"Fn::GetAtt": ["Subnet", "AvailabilityZone"]}}}))
+    assert stack_of(cf, "rolled-back")["StackStatus"] == "ROLLBACK_COMPLETE"
+    ec2 = aws.client("ec2")
+    before = (ec2.describe_vpcs()["Vpcs"], ec2.describe_subnets()["Subnets"])
+    with urllib.request.urlopen(f"{emulator.endpoint}/moto-api/data.json", timeout=60) as resp:
+        assert resp.status == 200 and json.loads(resp.read())
+    assert (ec2.describe_vpcs()["Vpcs"], ec2.describe_subnets()["Subnets"]) == before
+    assert "Outputs" not in stack_of(cf, "rolled-back")

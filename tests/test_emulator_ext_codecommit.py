@@ -73,3 +73,42 @@ def test_seed_code_must_exist(aws):
                if e["ResourceStatus"] == "CREATE_FAILED"]
     assert any("does not exist" in r for r in reasons)
     assert aws.client("codecommit").list_repositories()["repositories"] == []
+
+
+def test_the_seed_zip_is_the_initial_commit(aws):
+    """The ZIP of a repository's Code is one commit on its branch, with git's object ids."""
+    s3, cfn, cc = aws.client("s3"), aws.client("cloudformation"), aws.client("codecommit")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("hello.txt", "hello\n")
+        z.writestr("pipelines/run.py", "print('run')\n")
+        z.writestr("pipelines/abalone/train.py", "print('train')\n")
+    s3.create_bucket(Bucket="seed")
+    s3.put_object(Bucket="seed", Key="seed.zip", Body=buf.getvalue())
+    cfn.create_stack(StackName="repo", TemplateBody=template("v1"))
+    commit_id = cc.get_branch(repositoryName="model-build", branchName="main")["branch"]["commitId"]
+    commit = cc.get_commit(repositoryName="model-build", commitId=commit_id)["commit"]
+    assert commit["message"] == "Initial commit by AWS CodeCommit\n" and commit["parents"] == []
+    assert commit["author"]["name"] == "AWS CodeCommit"
+    hello = cc.get_file(repositoryName="model-build", commitSpecifier="main", filePath="hello.txt")
+    assert hello["fileContent"] == b"hello\n" and hello["commitId"] == commit_id
+    assert hello["blobId"] == "ce013625030ba8dba906f756967f9e9ca394464a"  # git hash-object of "hello\n"
+    by_commit = cc.get_file(repositoryName="model-build", commitSpecifier=commit_id, filePath="/pipelines/run.py")
+    assert by_commit["fileContent"] == b"print('run')\n"
+    top = cc.get_folder(repositoryName="model-build", commitSpecifier="main", folderPath="/")
+    assert top["treeId"] == commit["treeId"]
+    assert [f["relativePath"] for f in top["files"]] == ["hello.txt"]
+    assert [f["relativePath"] for f in top["subFolders"]] == ["pipelines"]
+    sub = cc.get_folder(repositoryName="model-build", commitSpecifier="main", folderPath="pipelines")
+    assert sub["treeId"] == top["subFolders"][0]["treeId"]
+    assert [f["absolutePath"] for f in sub["files"]] == ["pipelines/run.py"]
+    assert [f["absolutePath"] for f in sub["subFolders"]] == ["pipelines/abalone"]
+    for call, error in ((lambda: cc.get_file(repositoryName="model-build", commitSpecifier="main", filePath="nope"),
+                         "FileDoesNotExistException"),
+                        (lambda: cc.get_folder(repositoryName="model-build", commitSpecifier="main", folderPath="nope"),
+                         "FolderDoesNotExistException"),
+                        (lambda: cc.get_file(repositoryName="model-build", commitSpecifier="dev", filePath="hello.txt"),
+                         "CommitDoesNotExistException")):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert exc.value.response["Error"]["Code"] == error

@@ -88,6 +88,63 @@ def test_bucket_policy_conditions_decide_each_request(aws, emulator):
     assert deployer.get_object(Bucket="data", Key="ok.txt")["Body"].read() == b"x"
 
 
+def test_principal_arn_of_an_assumed_role_has_the_role_path(aws, emulator):
+    iam, s3 = aws.client("iam"), aws.client("s3")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                                      "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="UseRole", Path="/service-role/",
+                           AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    assert role == f"arn:aws:iam::{ACCOUNT}:role/service-role/UseRole"
+    s3.create_bucket(Bucket="data")
+    s3.put_bucket_policy(Bucket="data", Policy=json.dumps(policy_with_denies("data", role)))
+    creds = aws.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    use_role = boto3.client("s3", region_name="us-east-1", endpoint_url=emulator.endpoint,
+                            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds["SessionToken"])
+    use_role.put_object(Bucket="data", Key="k", Body=b"x")  # exempt by its ARN, path included
+
+
+def test_requests_from_inside_the_vpc_come_through_the_gateway_endpoint(aws):
+    from secure_mlops.provision.emulator.network import inside_vpc
+
+    ec2, s3 = aws.client("ec2"), aws.client("s3")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    only_data = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                                "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"]}]}
+    vpce = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[table],
+                                   PolicyDocument=json.dumps(only_data))["VpcEndpoint"]["VpcEndpointId"]
+    for bucket in ("data", "elsewhere"):
+        s3.create_bucket(Bucket=bucket)
+    arn = "arn:aws:s3:::data"
+    s3.put_bucket_policy(Bucket="data", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce, "aws:SourceVpc": vpc}}}]}))
+
+    def status(call):
+        try:
+            call()
+        except ClientError as exc:
+            return exc.response["Error"].get("Code") or exc.response["ResponseMetadata"]["HTTPStatusCode"]
+        return "ok"
+
+    studio = inside_vpc(aws, vpce).client("s3")
+    assert status(lambda: s3.put_object(Bucket="data", Key="k", Body=b"x")) in ("403", 403, "AccessDenied")  # outside
+    assert status(lambda: studio.put_object(Bucket="data", Key="k", Body=b"x")) == "ok"
+    assert studio.get_object(Bucket="data", Key="k")["Body"].read() == b"x"
+    # the endpoint policy lets through requests for the data bucket only
+    assert status(lambda: studio.put_object(Bucket="elsewhere", Key="k", Body=b"x")) in ("403", 403, "AccessDenied")
+    s3.put_object(Bucket="elsewhere", Key="k", Body=b"x")  # from outside the VPC: no endpoint in the way
+    # only an S3 gateway endpoint of this account and region carries traffic
+    sts = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.sts", VpcEndpointType="Interface",
+                                  PrivateDnsEnabled=False)["VpcEndpoint"]["VpcEndpointId"]
+    for bogus in ("vpce-0123456789abcdef0", sts):
+        nowhere = inside_vpc(aws, bogus).client("s3")
+        assert status(lambda: nowhere.list_objects_v2(Bucket="elsewhere")) == "AccessDenied"
+    with pytest.raises(ValueError):
+        inside_vpc(aws, "sg-123")
+
+
 def bucket_template(versioning="Enabled", block=True, with_logging=True, with_policy=True):
     props = {
         "BucketEncryption": {"ServerSideEncryptionConfiguration": [{

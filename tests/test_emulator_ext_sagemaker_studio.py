@@ -181,3 +181,93 @@ def test_invalid_domain_template_fails_the_resource(aws):
     failed = [e for e in events if e["LogicalResourceId"] == "Studio" and e["ResourceStatus"] == "CREATE_FAILED"]
     assert failed and "AuthMode" in failed[0]["ResourceStatusReason"]
     assert aws.client("sagemaker").list_domains()["Domains"] == []
+
+
+# --------------------------------------------------------------------------- home directories (EFS)
+
+
+def nfs_groups(ec2, vpc, domain_id):
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
+    return {g["GroupName"]: g for g in groups if g["GroupName"].endswith(f"-nfs-{domain_id}")}
+
+
+def test_a_domain_creates_its_home_efs_and_keeps_it_when_deleted(aws, network):
+    sm, efs, ec2 = aws.client("sagemaker"), aws.client("efs"), aws.client("ec2")
+    zone = ec2.describe_subnets(SubnetIds=[network["subnet"]])["Subnets"][0]["AvailabilityZone"]
+    other_zone = "us-east-1c" if zone != "us-east-1c" else "us-east-1d"
+    second = ec2.create_subnet(VpcId=network["vpc"], CidrBlock="10.0.2.0/24",
+                               AvailabilityZone=other_zone)["Subnet"]["SubnetId"]
+    same_zone = ec2.create_subnet(VpcId=network["vpc"], CidrBlock="10.0.3.0/24",
+                                  AvailabilityZone=other_zone)["Subnet"]["SubnetId"]
+    created = sm.create_domain(**domain_args(network, SubnetIds=[network["subnet"], second, same_zone]))
+    domain_id, arn = created["DomainId"], created["DomainArn"]
+    fs_id = sm.describe_domain(DomainId=domain_id)["HomeEfsFileSystemId"]
+    fs = efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]
+    key_arn = aws.client("kms").describe_key(KeyId=network["key"])["KeyMetadata"]["Arn"]
+    assert fs["Encrypted"] is True and fs["KmsKeyId"] == key_arn  # the domain's key
+    assert {"Key": "ManagedByAmazonSageMakerResource", "Value": arn} in fs["Tags"]
+    groups = nfs_groups(ec2, network["vpc"], domain_id)
+    inbound, outbound = groups[f"security-group-for-inbound-nfs-{domain_id}"], groups[f"security-group-for-outbound-nfs-{domain_id}"]
+    assert {(r["FromPort"], r["ToPort"]) for r in inbound["IpPermissions"]} >= {(2049, 2049)}
+    assert all(r["UserIdGroupPairs"][0]["GroupId"] == outbound["GroupId"] for r in inbound["IpPermissions"])
+    assert inbound["IpPermissionsEgress"] == [] and outbound["IpPermissions"] == []
+    assert all(r["UserIdGroupPairs"][0]["GroupId"] == inbound["GroupId"] for r in outbound["IpPermissionsEgress"])
+    targets = efs.describe_mount_targets(FileSystemId=fs_id)["MountTargets"]
+    assert {t["SubnetId"] for t in targets} == {network["subnet"], second}  # one per availability zone
+    for t in targets:
+        assert efs.describe_mount_target_security_groups(MountTargetId=t["MountTargetId"])["SecurityGroups"] == [
+            inbound["GroupId"]]
+
+    sm.delete_domain(DomainId=domain_id)  # RetentionPolicy defaults to Retain: the home directories stay
+    assert efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]["NumberOfMountTargets"] == 2
+    assert set(nfs_groups(ec2, network["vpc"], domain_id)) == set(groups)
+    with pytest.raises(ClientError, match="has dependencies") as exc:  # mounted there
+        ec2.delete_subnet(SubnetId=second)
+    assert code(exc) == "DependencyViolation"
+
+
+def test_a_domain_without_a_key_uses_the_aws_managed_efs_key_and_delete_can_remove_the_data(aws, network):
+    sm, efs, kms = aws.client("sagemaker"), aws.client("efs"), aws.client("kms")
+    args = domain_args(network)
+    del args["KmsKeyId"]
+    domain_id = sm.create_domain(**args)["DomainId"]
+    fs_id = sm.describe_domain(DomainId=domain_id)["HomeEfsFileSystemId"]
+    managed = kms.describe_key(KeyId="alias/aws/elasticfilesystem")["KeyMetadata"]
+    assert managed["KeyManager"] == "AWS"
+    assert efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]["KmsKeyId"] == managed["Arn"]
+    with pytest.raises(ClientError, match="Retain, Delete"):
+        sm.delete_domain(DomainId=domain_id, RetentionPolicy={"HomeEfsFileSystem": "Drop"})
+    sm.delete_domain(DomainId=domain_id, RetentionPolicy={"HomeEfsFileSystem": "Delete"})
+    with pytest.raises(ClientError) as exc:
+        efs.describe_file_systems(FileSystemId=fs_id)
+    assert code(exc) == "FileSystemNotFound"
+    aws.client("ec2").delete_subnet(SubnetId=network["subnet"])  # nothing mounted there any more
+
+
+def test_a_domain_stack_leaves_the_home_efs_and_its_subnets_behind(aws, network):
+    """CloudFormation deletes the domain with the API's default retention: the VPC stack cannot
+    delete the subnets the file system is mounted in (AWS: DependencyViolation)."""
+    cf, efs = aws.client("cloudformation"), aws.client("efs")
+    tpl = {"Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.9.1.0/24",
+                                                              "AvailabilityZone": "us-east-1a"}},
+        "Domain": {"Type": "AWS::SageMaker::Domain", "Properties": {
+            "DomainName": "stacked", "AuthMode": "IAM", "AppNetworkAccessType": "VpcOnly",
+            "VpcId": {"Ref": "Vpc"}, "SubnetIds": [{"Ref": "Subnet"}], "DefaultUserSettings": {"ExecutionRole": ROLE}}},
+    }, "Outputs": {"Efs": {"Value": {"Fn::GetAtt": ["Domain", "HomeEfsFileSystemId"]}}}}
+    cf.create_stack(StackName="studio", TemplateBody=json.dumps(tpl))
+    stack = cf.describe_stacks(StackName="studio")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    fs_id = stack["Outputs"][0]["OutputValue"]
+    cf.delete_stack(StackName="studio")
+    stack = cf.describe_stacks(StackName="studio")["Stacks"][0]
+    assert stack["StackStatus"] == "DELETE_FAILED"
+    failed = {e["LogicalResourceId"]: e["ResourceStatusReason"] for e in cf.describe_stack_events(StackName="studio")["StackEvents"]
+              if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] != "studio"}
+    assert set(failed) == {"Subnet"} and "(HandlerErrorCode: DependencyViolation)" in failed["Subnet"]
+    cf.delete_stack(StackName="studio", RetainResources=["Subnet"])
+    assert cf.describe_stacks(StackName="studio")["Stacks"][0]["StackStatus"] == "DELETE_FAILED"  # now the VPC
+    cf.delete_stack(StackName="studio", RetainResources=["Vpc"])
+    assert [s["StackName"] for s in cf.describe_stacks()["Stacks"]] == []
+    assert efs.describe_file_systems(FileSystemId=fs_id)["FileSystems"][0]["NumberOfMountTargets"] == 1

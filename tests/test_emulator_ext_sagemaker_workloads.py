@@ -148,16 +148,21 @@ def test_jobs_can_be_stopped_only_while_in_progress(aws, emulator):
         assert sm.describe_training_job(TrainingJobName="running")["TrainingJobStatus"] == "InProgress"
         assert [j["TrainingJobName"] for j in sm.list_training_jobs(StatusEquals="InProgress")["TrainingJobSummaries"]] == ["running"]
         sm.stop_training_job(TrainingJobName="running")
-        assert sm.describe_training_job(TrainingJobName="running")["TrainingJobStatus"] == "Stopped"
+        job = sm.describe_training_job(TrainingJobName="running")
+        assert job["TrainingJobStatus"] == "Stopping" and job["SecondaryStatus"] == "Stopping"  # held, as AWS shows it
+        with pytest.raises(ClientError, match="in status Stopping"):
+            sm.stop_training_job(TrainingJobName="running")
         sm.create_processing_job(ProcessingJobName="prep", **PROCESSING)
         assert sm.describe_processing_job(ProcessingJobName="prep")["ProcessingJobStatus"] == "InProgress"
         sm.stop_processing_job(ProcessingJobName="prep")
-        assert sm.describe_processing_job(ProcessingJobName="prep")["ProcessingJobStatus"] == "Stopped"
-        with pytest.raises(ClientError, match="in status Stopped"):
-            sm.stop_processing_job(ProcessingJobName="prep")
+        assert sm.describe_processing_job(ProcessingJobName="prep")["ProcessingJobStatus"] == "Stopping"
     finally:
         set_transition(emulator, "sagemaker::training_job", None)
         set_transition(emulator, "sagemaker::processing_job", None)
+    assert sm.describe_training_job(TrainingJobName="running")["TrainingJobStatus"] == "Stopped"
+    assert sm.describe_processing_job(ProcessingJobName="prep")["ProcessingJobStatus"] == "Stopped"
+    with pytest.raises(ClientError, match="in status Stopped"):
+        sm.stop_processing_job(ProcessingJobName="prep")
     with pytest.raises(ClientError, match="Could not find training job"):
         sm.stop_training_job(TrainingJobName="missing")
 
@@ -179,3 +184,26 @@ def test_processing_resources_and_model_package_metadata_are_kept(aws):
     package = sm.describe_model_package(ModelPackageName=arn)
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["CustomerMetadataProperties"] == {"training_data": "s3://b/k"}
+
+
+def test_a_notebook_instance_stops_through_stopping(aws, emulator, vpc):
+    sm = aws.client("sagemaker")
+    sm.create_notebook_instance(NotebookInstanceName="nb", InstanceType="ml.t3.medium", RoleArn=ROLE,
+                                SubnetId=vpc["subnet"], SecurityGroupIds=[vpc["sg"]], DirectInternetAccess="Disabled")
+    set_transition(emulator, "sagemaker::notebook_instance", {"progression": "manual", "times": 2})
+    try:
+        sm.stop_notebook_instance(NotebookInstanceName="nb")
+        assert sm.describe_notebook_instance(NotebookInstanceName="nb")["NotebookInstanceStatus"] == "Stopping"
+        with pytest.raises(ClientError, match=r"Status \(Stopping\) not in \(\[Stopped\]\)"):
+            sm.update_notebook_instance(NotebookInstanceName="nb", RootAccess="Disabled")
+        with pytest.raises(ClientError, match=r"Status \(Stopping\) not in \(\[Stopped, Failed\]\)"):
+            sm.delete_notebook_instance(NotebookInstanceName="nb")
+        assert sm.describe_notebook_instance(NotebookInstanceName="nb")["NotebookInstanceStatus"] == "Stopped"
+    finally:
+        set_transition(emulator, "sagemaker::notebook_instance", None)
+    sm.get_waiter("notebook_instance_stopped").wait(NotebookInstanceName="nb")
+    sm.update_notebook_instance(NotebookInstanceName="nb", RootAccess="Disabled")
+    sm.start_notebook_instance(NotebookInstanceName="nb")
+    sm.stop_notebook_instance(NotebookInstanceName="nb")  # the default transition: at once
+    assert sm.describe_notebook_instance(NotebookInstanceName="nb")["NotebookInstanceStatus"] == "Stopped"
+    sm.delete_notebook_instance(NotebookInstanceName="nb")

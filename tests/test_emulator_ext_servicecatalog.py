@@ -248,3 +248,33 @@ def test_provisioned_product_through_cloudformation(aws, catalog):
     cfn.delete_stack(StackName="consumer")
     with pytest.raises(ClientError):
         sc.describe_provisioned_product(Name="from-stack")
+
+
+def test_a_product_update_leaves_exactly_the_declared_versions(aws, catalog):
+    cfn, sc, s3 = aws.client("cloudformation"), aws.client("servicecatalog"), aws.client("s3")
+    s3.put_object(Bucket="products", Key="p2.json", Body=json.dumps(PRODUCT_TEMPLATE))
+    url2 = "https://products.s3.us-east-1.amazonaws.com/p2.json"
+
+    def stack(*versions, replace=False):
+        tpl = catalog_stack(catalog["url"], catalog["launch"], catalog["user"])
+        props = tpl["Resources"]["Product"]["Properties"]
+        props["ProvisioningArtifactParameters"] = [{"Name": n, "Info": {"LoadTemplateFromURL": u}} for n, u in versions]
+        if replace:
+            props["ReplaceProvisioningArtifacts"] = True
+        return json.dumps(tpl)
+
+    def versions(product_id):
+        return {a["Name"]: a["Id"] for a in sc.list_provisioning_artifacts(ProductId=product_id)["ProvisioningArtifactDetails"]}
+
+    cfn.create_stack(StackName="catalog", TemplateBody=stack(("v1", catalog["url"])))
+    product_id = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="catalog")["Stacks"][0]["Outputs"]}["ProductId"]
+    first = versions(product_id)
+    cfn.update_stack(StackName="catalog", TemplateBody=stack(("v1", catalog["url"]), ("v2", url2)))
+    both = versions(product_id)
+    assert both["v1"] == first["v1"] and set(both) == {"v1", "v2"}  # the matching version keeps its id
+    cfn.update_stack(StackName="catalog", TemplateBody=stack(("v2", url2)))
+    assert versions(product_id) == {"v2": both["v2"]}  # v1 is no longer declared: deleted
+    cfn.update_stack(StackName="catalog", TemplateBody=stack(("v2", url2), replace=True))
+    replaced = versions(product_id)
+    assert set(replaced) == {"v2"} and replaced["v2"] != both["v2"]  # new ids when asked
+    assert cfn.describe_stacks(StackName="catalog")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"

@@ -246,13 +246,12 @@ def test_every_logical_id_of_the_project_and_endpoint_templates_is_a_real_resour
         s3.put_object(Bucket=bucket, Key=f"seed-code/{name}.zip", Body=seed_archive(name))
         stack = f"sagemaker-abalone-p-fidelity1-{name}"
         if not any(s["StackName"] == stack for s in cf.describe_stacks()["Stacks"]):
-            extra = ({"ModelPackageGroupName": "abalone-p-fidelity1", "CloudFormationRoleArn": use_role}
-                     if name == "model-deploy" else {})
+            extra = {"CloudFormationRoleArn": use_role} if name == "model-deploy" else {}
             assert _deploy(client, stack, project_template(name, env), {**project, **extra}) == "CREATE_COMPLETE"
         stacks[stack] = load_template(project_template(name, env))
 
-    # the endpoint template, for an approved version of the model the build project registers
-    group = "abalone-p-fidelity1"
+    # the endpoint template, for an approved version of the model the build project registers (in the team's group)
+    group = f"{env}-models"
     package = sm.create_model_package(
         ModelPackageGroupName=group, ModelApprovalStatus="Approved",
         InferenceSpecification={"Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/"

@@ -125,6 +125,63 @@ def test_resolution_of_parameters_conditions_and_intrinsics():
     assert p2["F"] == "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
+def test_ssm_parameters_naming_an_environment_id_are_that_id():
+    loaded = load_yaml_text(textwrap.dedent("""\
+        Parameters:
+          Key: {Type: "AWS::SSM::Parameter::Value<String>", Default: /secure-mlops/ds-team-dev/volume-kms-key-arn}
+          Subnets: {Type: "AWS::SSM::Parameter::Value<List<String>>", Default: /secure-mlops/ds-team-dev/private-subnet-ids}
+          Bucket: {Type: "AWS::SSM::Parameter::Value<String>", Default: /secure-mlops/ds-team-dev/model-bucket}
+          Stage: {Type: "AWS::SSM::Parameter::Value<String>", Default: /secure-mlops/ds-team-dev/stage}
+          Other: {Type: "AWS::SSM::Parameter::Value<String>", Default: /platform/key}
+          Unknown: {Type: "AWS::SSM::Parameter::Value<String>", Default: /secure-mlops/ds-team-dev/no-such-key}
+          Count: {Type: Number, Default: 2}
+          Ratios: {Type: "List<Number>", Default: "1, 0.5"}
+        Conditions:
+          NoBucket: !Equals [!Ref Bucket, ""]
+        Resources:
+          R:
+            Type: AWS::SageMaker::EndpointConfig
+            Properties:
+              A: !Ref Key
+              B: !Ref Subnets
+              C: !Sub "s3://${Bucket}/capture"
+              D: !Ref Stage
+              E: !Ref Other
+              F: !Ref Unknown
+              G: !Select [1, !Ref Subnets]
+              H: !If [NoBucket, x, y]
+              I: !Ref Count
+              J: !Ref Ratios
+        """), Path("t.yaml"))
+    props = resolve(loaded).data["Resources"]["R"]["Properties"]
+    assert props["A"] == "${Env::ds-team-dev/volume-kms-key-arn}"
+    assert props["B"] == ["${Env::ds-team-dev/private-subnet-ids}"]
+    assert props["C"] == "s3://${Env::ds-team-dev/model-bucket}/capture"
+    assert "the environment's stage, a value known only at deployment" in props["D"]["Unresolved"]
+    assert "'/platform/key' is not an id published by a secure-mlops environment" in props["E"]["Unresolved"]
+    assert "which secure-mlops environments do not publish" in props["F"]["Unresolved"]
+    assert props["G"] == "${Env::ds-team-dev/private-subnet-ids}"  # one of the environment's subnets
+    assert "unknown before deployment" in props["H"]["Unresolved"]  # the symbolic value is no literal
+    assert props["I"] == 2 and props["J"] == [1, 0.5]  # Number parameters are numbers
+    # another environment than the one being gated is not its id
+    other = resolve(loaded, environment="risk-prod").data["Resources"]["R"]["Properties"]
+    assert "an id of environment 'ds-team-dev', but the gate is checking environment 'risk-prod'" in \
+        other["A"]["Unresolved"]
+    # a value given instead of the default counts the same way
+    given = resolve(loaded, {"Key": "/secure-mlops/risk-prod/s3-kms-key-arn"}).data["Resources"]["R"]["Properties"]
+    assert given["A"] == "${Env::risk-prod/s3-kms-key-arn}"
+
+
+def test_every_published_key_is_classified():
+    """A key an environment publishes is either an id (symbolic) or a value (unknown): a new key
+    must be placed in one of the two (guardrails/resolve.py ENV_BOUND / ENV_VALUES)."""
+    from secure_mlops.envcontext import PARAMETERS
+    from secure_mlops.guardrails.resolve import ENV_BOUND, ENV_VALUES
+
+    assert set(ENV_BOUND) | set(ENV_VALUES) == set(PARAMETERS)
+    assert not set(ENV_BOUND) & set(ENV_VALUES)
+
+
 # ------------------------------------------------------------------------------ the gate
 def test_compliant_environment_passes_everything():
     result = run_gate([DATA / "secure-env.yaml"], root=DATA)
@@ -256,6 +313,26 @@ def test_context_from_the_caller(tmp_path):
     assert not of(dev, "SM-EPC-02")  # only production endpoints are in scope
 
 
+def test_a_given_stage_wins_over_the_configuration_a_default_does_not(tmp_path):
+    """The stage of the stack being deployed (-p StageName=prod) is the one that counts, even when
+    the configuration describes a dev environment; a parameter's default is weaker than it."""
+    config = Path(__file__).resolve().parent / "data" / "configs" / "minimal.yaml"  # stage dev
+    tpl = write(tmp_path / "epc.yaml", """
+        Parameters:
+          StageName: {Type: String, Default: prod}
+        Resources:
+          Config:
+            Type: AWS::SageMaker::EndpointConfig
+            Properties:
+              ProductionVariants: [{ModelName: m, VariantName: v, InitialInstanceCount: 1, InstanceType: ml.m5.large}]
+        """)
+    by_default = run_gate([tpl], root=tmp_path, config=config)
+    assert by_default.contexts["epc.yaml"]["stage"] == "dev" and not of(by_default, "SM-EPC-02")
+    given = run_gate([tpl], root=tmp_path, config=config, parameters={"*": {"StageName": "prod"}})
+    assert given.contexts["epc.yaml"]["stage"] == "prod"
+    assert [f.status for f in of(given, "SM-EPC-02")] == [Status.FAIL]
+
+
 def test_roles_are_joined_across_the_gated_templates(tmp_path):
     write(tmp_path / "core.yaml", """
         Resources:
@@ -274,8 +351,12 @@ def test_roles_are_joined_across_the_gated_templates(tmp_path):
             Type: AWS::SageMaker::Domain
             Properties: {DefaultUserSettings: {ExecutionRole: !Ref ExecRole, SecurityGroups: [sg-1]}}
         """)
-    alone = of(run_gate([env], root=tmp_path), "SM-DOM-03")[0]
-    assert alone.status is Status.FAIL and "cannot be verified" in alone.message
+    # alone, the role is brought from outside the gated templates: not evaluated (the audit checks
+    # the live role), neither PASS nor FAIL, and the reason names the role
+    alone = run_gate([env], root=tmp_path)
+    assert not of(alone, "SM-DOM-03")
+    reasons = [n.reason for n in alone.not_evaluated if n.control_id == "SM-DOM-03"]
+    assert len(reasons) == 1 and "arn:aws:iam::123456789012:role/team-exec" in reasons[0], reasons
     together = of(run_gate([tmp_path], root=tmp_path), "SM-DOM-03")[0]
     assert together.status is Status.FAIL and "AdministratorAccess" in together.message
 

@@ -75,11 +75,32 @@ def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
         assert after[name]["Tags"] == before[name]["Tags"]
         assert after[name]["StackStatus"] == "CREATE_COMPLETE"
 
+    # what Studio created for the users' home directories (not in any stack)
+    domain = aws.client("sagemaker").describe_domain(
+        DomainId=aws.client("sagemaker").list_domains()["Domains"][0]["DomainId"])
+    home_efs, vpc = domain["HomeEfsFileSystemId"], domain["VpcId"]
+    efs = aws.client("efs")
+    mounted = {t["SubnetId"] for t in efs.describe_mount_targets(FileSystemId=home_efs)["MountTargets"]}
+    assert mounted and mounted <= set(domain["SubnetIds"])
+
     code, out = run("destroy", "--local", "-c", str(config), "-y")
     assert code == 0, out
     assert statuses(aws) == {}
     assert "Kept" in out and "DeletionPolicy: Retain" in out
     assert out.index("ds-team-dev-env: DELETE_COMPLETE") < out.index("ds-team-dev-core: DELETE_COMPLETE")
+    # the home directories are kept, and with them the subnets they are mounted in and the VPC
+    def kept(*cells: str) -> bool:  # a row of the "Kept" table
+        return " │ ".join(cells) in out
+
+    assert kept("AWS::EFS::FileSystem", home_efs, "Studio users' home directories"), out
+    assert f"efs delete-file-system --file-system-id {home_efs}" in out
+    for subnet in mounted:
+        assert kept("AWS::EC2::Subnet", subnet, "in use by the EFS mount targets"), out
+        assert f"ec2 delete-subnet --subnet-id {subnet}" in out
+    assert kept("AWS::EC2::VPC", vpc, "in use by the EFS mount targets")
+    assert f"ec2 delete-vpc --vpc-id {vpc}" in out
+    assert efs.describe_file_systems(FileSystemId=home_efs)["FileSystems"][0]["NumberOfMountTargets"] == len(mounted)
+    assert aws.client("ec2").describe_vpcs(VpcIds=[vpc])["Vpcs"]
 
 
 def test_a_bad_configuration_value_fails_the_stack_and_destroy_cleans_up(config, aws, emulator):
@@ -96,7 +117,9 @@ def test_a_bad_configuration_value_fails_the_stack_and_destroy_cleans_up(config,
     failure = re.search(r"stack ds-team-dev-env failed \(ROLLBACK_COMPLETE\): resource (\w+) \((AWS::[\w:]+)\) "
                         r"CREATE_FAILED: (.+?)\. It uses the parameters (.+?) \(set from the configuration\)", out)
     assert failure, out
-    assert failure.group(3).strip()  # CloudFormation's reason
+    # EC2's reason, as AWS gives it: the first resource placed in the VPC fails
+    assert ("The vpc ID 'vpc-0123456789abcdef0' does not exist" in failure.group(3)
+            and "(HandlerErrorCode: InvalidVpcID.NotFound)" in failure.group(3)), failure.group(0)
     assert "ExistingVpcId='vpc-0123456789abcdef0'" in failure.group(4)  # the configuration value behind it
     assert statuses(aws)["ds-team-dev-env"] == "ROLLBACK_COMPLETE"
 

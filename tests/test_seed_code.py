@@ -17,7 +17,7 @@ SAMPLE = run_pipeline.SAMPLE
 
 
 def settings(**over):
-    base = dict(region="us-east-1", role_arn="arn:aws:iam::123456789012:role/sm-exec",
+    base = dict(region="us-east-1", team="team-a", role_arn="arn:aws:iam::123456789012:role/sm-exec",
                 subnet_ids=("subnet-1", "subnet-2"), security_group_ids=("sg-1",),
                 volume_kms_key="arn:aws:kms:us-east-1:123456789012:key/vol",
                 output_kms_key="arn:aws:kms:us-east-1:123456789012:key/s3",
@@ -104,6 +104,7 @@ def test_model_is_registered_unapproved_with_lineage():
     assert reg["ModelPackageGroupName"] == "team-models"
     assert reg["MetadataProperties"]["GeneratedBy"] == {"Get": "Execution.PipelineExecutionArn"}
     assert set(reg["CustomerMetadataProperties"]) >= {"training_data", "registered_by"}
+    assert {"Key": "team", "Value": "team-a"} in reg["Tags"]
     assert reg["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"].endswith("evaluation.json")
     image = reg["InferenceSpecification"]["Containers"][0]["Image"]
     assert image.startswith("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:")
@@ -124,7 +125,7 @@ def test_run_pipeline_on_the_emulator(aws):
     key = kms.create_key()["KeyMetadata"]["Arn"]
     for b in ("env-data", "env-models"):
         s3.create_bucket(Bucket=b)
-    values = {"private-subnet-ids": "subnet-a,subnet-b", "sagemaker-security-group-id": "sg-123",
+    values = {"team": "team-a", "private-subnet-ids": "subnet-a,subnet-b", "sagemaker-security-group-id": "sg-123",
               "volume-kms-key-arn": key, "s3-kms-key-arn": key, "data-bucket": "env-data",
               "model-bucket": "env-models", "model-package-group-name": "team-models",
               "sagemaker-execution-role-arn": "arn:aws:iam::123456789012:role/sm-exec"}
@@ -165,10 +166,14 @@ def test_deploy_build_picks_the_newest_approved_package(aws):
     with pytest.raises(deploy_build.NoApprovedModel, match="no Approved model package"):
         deploy_build.latest_approved_package(sm, "team-models")
     arns = []
-    for status in ("Approved", "PendingManualApproval"):
+    for status, project in (("Approved", "abalone"), ("PendingManualApproval", "abalone"), ("Approved", "other")):
         arns.append(sm.create_model_package(ModelPackageGroupName="team-models", InferenceSpecification=spec,
-                                            ModelApprovalStatus=status)["ModelPackageArn"])
-    assert deploy_build.latest_approved_package(sm, "team-models") == arns[0]
+                                            ModelApprovalStatus=status,
+                                            CustomerMetadataProperties={"pipeline": project})["ModelPackageArn"])
+    assert deploy_build.latest_approved_package(sm, "team-models") == arns[2]
+    assert deploy_build.latest_approved_package(sm, "team-models", "abalone") == arns[0]
+    with pytest.raises(deploy_build.NoApprovedModel, match="registered by project 'nope'"):
+        deploy_build.latest_approved_package(sm, "team-models", "nope")
 
 
 def test_deploy_parameters_point_at_the_environment():
@@ -205,7 +210,7 @@ def test_seed_archives_are_deterministic_and_self_contained(tmp_path):
     # the unpacked repository builds a definition without secure-mlops on the path
     zipfile.ZipFile(io.BytesIO(a)).extractall(tmp_path)
     code = ("import json;from pipelines.definition import PipelineSettings,build_definition;"
-            "s=PipelineSettings(region='eu-west-1',role_arn='r',subnet_ids=('a',),security_group_ids=('b',),"
+            "s=PipelineSettings(region='eu-west-1',team='t',role_arn='r',subnet_ids=('a',),security_group_ids=('b',),"
             "volume_kms_key='k',output_kms_key='k',data_bucket='d',model_bucket='m',model_package_group='g');"
             "print(json.dumps(build_definition(s))[:20])")
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "PYTHONNOUSERSITE": "1"}

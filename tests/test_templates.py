@@ -88,7 +88,7 @@ def test_plan_gives_every_template_parameter_a_valid_value(variant):
     for spec in specs:
         template = _parsed(spec.template_path)
         declared = template.get("Parameters", {})
-        from_uploads = {u.parameter for u in spec.uploads if u.parameter}
+        from_uploads = {p for u in spec.uploads for p in (u.parameter, u.version_parameter) if p}
         assert set(spec.parameters) | from_uploads | RUNTIME_PARAMETERS >= set(declared), spec.name
         assert set(spec.parameters) <= set(declared), spec.name
         for name, value in spec.parameters.items():

@@ -40,11 +40,17 @@ def _deploy(session, cfg) -> dict[str, dict]:
         declared = parse(spec.template_path.read_text(), spec.template_path.name).get("Parameters", {})
         if "CreateSageMakerProjectRoles" in declared:
             params["CreateSageMakerProjectRoles"] = "true"  # a fresh account has neither role
-        for up in spec.uploads:
+        for up in spec.uploads:  # files as they are, or rendered from the earlier stacks' outputs
+            from secure_mlops.provision.uploads import content_key, content_version
+
             bucket = outputs[up.bucket_output[0]][up.bucket_output[1]]
-            key = f"{cfg.name}/{up.path.name}"
-            s3.put_object(Bucket=bucket, Key=key, Body=up.path.read_bytes())
-            params[up.parameter] = f"{s3.meta.endpoint_url}/{bucket}/{key}"
+            body = up.content(outputs)
+            key = content_key(body, up.file_name, up.prefix or cfg.name)
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+            if up.parameter:
+                params[up.parameter] = f"{s3.meta.endpoint_url}/{bucket}/{key}"
+            if up.version_parameter:
+                params[up.version_parameter] = content_version(body)
         body = spec.template_path.read_text()
         if len(body.encode()) > INLINE_LIMIT:
             key = f"{cfg.name}/templates/{spec.template_path.name}"

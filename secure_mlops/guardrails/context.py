@@ -1,16 +1,18 @@
 """What the gate knows about the environment a template belongs to.
 
 Some controls depend on the environment, not on the template alone: the stage (SM-EPC-02),
-whether it is internet-free (NET-05, ART-01), its target accounts (SM-MOD-03, SM-REG-03),
-its S3 VPC endpoint (S3-04) and the interface endpoints it needs (NET-03).
+whether it is internet-free (NET-05, ART-01), its target accounts and OUs (SM-MOD-03,
+SM-REG-03), its S3 VPC endpoint (S3-04), the interface endpoints it needs (NET-03), and whether
+it owns its CloudTrail trail (LOG-02: an organization trail is outside the templates).
 
 The gate learns this, in order of precedence, from:
 
 1. the ``context`` argument of ``run_gate`` (``provision`` passes its configuration),
 2. ``--config FILE``: the environment configuration (``secure-mlops.yaml``),
 3. the template's own parameters with these names (the value given with ``--parameter``,
-   else the default): ``Stage``, ``InternetFree``, ``StagingAccountIds``,
-   ``ProductionAccountIds``, ``S3VpcEndpointId``, ``InterfaceEndpoints``.
+   else the default): ``Stage`` (or ``StageName``), ``InternetFree``, ``StagingAccountIds``,
+   ``ProductionAccountIds``, ``TargetOrgPaths``, ``S3VpcEndpointId``, ``InterfaceEndpoints``,
+   ``CreateTrail``.
 
 A control whose context is unknown is *not evaluated* for that template (listed in the
 result and the findings document), never passed.
@@ -24,13 +26,20 @@ from typing import Any
 
 #: template parameter -> context field
 PARAMETER_NAMES = {
+    "StageName": "stage",  # the SageMaker MLOps project templates' name for it
     "Stage": "stage",
     "InternetFree": "internet_free",
     "StagingAccountIds": "staging_accounts",
     "ProductionAccountIds": "production_accounts",
+    "TargetOrgPaths": "target_org_paths",
     "S3VpcEndpointId": "s3_endpoint_ids",
     "InterfaceEndpoints": "interface_endpoints",
+    "CreateTrail": "owns_trail",
 }
+_FIELDS = ("stage", "internet_free", "staging_accounts", "production_accounts", "target_org_paths",
+           "s3_endpoint_ids", "interface_endpoints", "owns_trail", "region", "name")
+_BOOLS = ("internet_free", "owns_trail")
+_LISTS = ("staging_accounts", "production_accounts", "target_org_paths", "s3_endpoint_ids", "interface_endpoints")
 
 DEFAULT_INTERFACE_ENDPOINTS = (
     "sagemaker.api", "sagemaker.runtime", "notebook", "sts", "logs", "monitoring", "kms",
@@ -44,9 +53,12 @@ class GateContext:
     internet_free: bool | None = None
     staging_accounts: list[str] | None = None
     production_accounts: list[str] | None = None
+    target_org_paths: list[str] | None = None  # organization paths of the staging/production OUs
     s3_endpoint_ids: list[str] | None = None
     interface_endpoints: list[str] | None = None
+    owns_trail: bool | None = None  # False: an organization trail, outside the templates, records events
     region: str | None = None
+    name: str | None = None  # the environment's name (configuration)
     environment: bool = False  # gating an environment (configuration given)
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -59,8 +71,7 @@ class GateContext:
     def merged_over(self, base: "GateContext") -> "GateContext":
         """Fields set here win; others come from `base`."""
         out = replace(base, sources=dict(base.sources))
-        for name in ("stage", "internet_free", "staging_accounts", "production_accounts", "s3_endpoint_ids",
-                     "interface_endpoints", "region"):
+        for name in _FIELDS:
             value = getattr(self, name)
             if value is not None:
                 setattr(out, name, value)
@@ -70,9 +81,7 @@ class GateContext:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in ("stage", "internet_free", "staging_accounts", "production_accounts",
-                                           "s3_endpoint_ids", "interface_endpoints", "region")
-             if getattr(self, k) is not None}
+        d = {k: getattr(self, k) for k in _FIELDS if getattr(self, k) is not None}
         if self.sources:
             d["sources"] = dict(self.sources)
         return d
@@ -107,9 +116,11 @@ def from_parameters(params: dict[str, Any], file: str) -> GateContext:
         raw = params[pname]
         if isinstance(raw, str) and raw.startswith("${"):
             continue  # a typed token: the value itself is unknown
+        if isinstance(raw, list) and any(isinstance(x, str) and x.startswith("${") for x in raw):
+            continue  # the environment's list, symbolically: its values are unknown
         if fname == "stage":
             value: Any = str(raw).strip().lower() or None
-        elif fname == "internet_free":
+        elif fname in _BOOLS:
             value = _bool(raw)
         else:
             value = _list(raw)
@@ -127,15 +138,19 @@ def from_config(path: Path) -> GateContext:
     src = f"configuration {path}"
     net = getattr(cfg, "network", None)
     targets = getattr(cfg, "targets", None)
+    audit = getattr(cfg, "audit", None)
     ctx = GateContext(
         stage=getattr(cfg, "stage", None),
         internet_free=getattr(net, "internet_free", None) if net is not None else None,
         staging_accounts=list(getattr(targets, "staging_accounts", None) or []) if targets is not None else None,
         production_accounts=list(getattr(targets, "production_accounts", None) or []) if targets is not None
         else None,
+        target_org_paths=list(getattr(targets, "ous", None) or []) if targets is not None else None,
         interface_endpoints=list(getattr(net, "interface_endpoints", None) or []) or None if net is not None
         else None,
+        owns_trail=getattr(audit, "create_trail", None) if audit is not None else None,
         region=getattr(cfg, "region", None),
+        name=getattr(cfg, "name", None),
         environment=True,
     )
     ctx.sources = {k: src for k, v in ctx.to_dict().items() if k != "sources"}
@@ -146,11 +161,11 @@ def from_mapping(data: dict[str, Any], source: str = "run_gate context") -> Gate
     """Context from a plain mapping (what `provision` passes): keys as in GateContext."""
     ctx = GateContext(environment=True)
     for key, value in data.items():
-        if key == "internet_free":
+        if key in _BOOLS:
             value = _bool(value)
-        elif key in ("staging_accounts", "production_accounts", "s3_endpoint_ids", "interface_endpoints"):
+        elif key in _LISTS:
             value = _list(value)
-        elif key not in ("stage", "region"):
+        elif key not in ("stage", "region", "name"):
             continue
         setattr(ctx, key, value)
         ctx.sources[key] = source

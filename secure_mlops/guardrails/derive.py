@@ -30,12 +30,20 @@ AWS::EC2::VPC               ``FlowLogs``, ``Endpoints``, ``RequiredEndpoints``
 AWS::EC2::VPCEndpoint       ``Service`` (short name), ``Policy``
 AWS::KMS::Key               ``Policy``
 AWS::SageMaker::ModelPackageGroup ``Policy``
-AWS::SageMaker::Domain      ``ExecutionRole`` (its role's ``Derived``), ``PersonaRoles``
-AWS::SageMaker::UserProfile ``Team``, ``Owner``, ``ExecutionRole``
+AWS::SageMaker::Domain      ``ExecutionRole`` (its role's ``Derived``) or
+                            ``OutsideExecutionRole`` (a role ARN, or the environment's
+                            role from SSM, not defined in the gated templates),
+                            ``PersonaRoles``
+AWS::SageMaker::UserProfile ``Team``, ``Owner``, ``ExecutionRole`` or ``OutsideExecutionRole``
 AWS::SageMaker::Pipeline    ``Steps`` (job steps of its definition), ``DefinitionError``
 =========================== ==========================================================
 
 and a top-level ``GateContext`` (see context.py).
+
+An environment token ``${Env::<env>/<key>}`` (resolve.py) joins what the environment's
+``AWS::SSM::Parameter`` ``/secure-mlops/<env>/<key>`` publishes when that template is gated in
+the same batch: ``${Env::e/data-bucket}`` is then the data bucket resource, ``${Env::e/...-role-arn}``
+the role, ``${Env::e/domain-id}`` the domain.
 """
 
 from __future__ import annotations
@@ -48,11 +56,11 @@ from typing import Any
 
 from . import iam, pipeline
 from .context import DEFAULT_INTERFACE_ENDPOINTS, GateContext
-from .resolve import TOKEN, Resolved
+from .resolve import ENV_BOUND, TOKEN, Resolved, env_ref, env_token
 from .template import PathT
 
 
-@dataclass
+@dataclass(eq=False)  # a document is itself: identity, not a deep comparison of its data
 class Doc:
     """One gated file after resolution (a template, or a pipeline definition)."""
 
@@ -62,15 +70,25 @@ class Doc:
     context: GateContext = field(default_factory=GateContext)
     kind: str = "template"  # or "pipeline-definition"
     derived_unresolved: dict[str, list[str]] = field(default_factory=dict)  # logical id -> reasons
+    _types: dict[str, list[tuple[int, str]]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def resources(self) -> dict[str, dict]:
         return self.resolved.data["Resources"]
 
     def of_type(self, *types: str):
-        for lid, res in self.resources.items():
-            if isinstance(res, dict) and res.get("Type") in types:
-                yield lid, res
+        """(logical id, resource) of the given types, in template order (indexed once)."""
+        if self._types is None:
+            self._types = {}
+            for i, (lid, res) in enumerate(self.resources.items()):
+                if isinstance(res, dict) and isinstance(res.get("Type"), str):
+                    self._types.setdefault(res["Type"], []).append((i, lid))
+        found = [x for t in dict.fromkeys(types) for x in self._types.get(t, ())]
+        if len(types) > 1:
+            found.sort()
+        resources = self.resources
+        for _, lid in found:
+            yield lid, resources[lid]
 
     def note_unresolved(self, lid: str, reason: str | None) -> None:
         if reason:
@@ -109,16 +127,42 @@ def _as_list(v: Any) -> list:
 
 _ROLE_ARN_NAME = re.compile(r"^arn:[^:]+:iam::[^:]*:role/(?:.*/)?([^/]+)$")
 _POLICY_ARN_NAME = re.compile(r"^arn:[^:]+:iam::[^:]*:policy/(?:.*/)?([^/]+)$")
+_PUBLISHED = re.compile(r"^/secure-mlops/([^/]+)/([a-z0-9-]+)$")
+
+Key = tuple[int, str]  # (id(doc), logical id)
+
+
+def _ssm_name(res: dict) -> str | None:
+    """An AWS::SSM::Parameter's name; a partly known one as its text (/secure-mlops/${EnvName}/...)."""
+    name = _props(res).get("Name")
+    if isinstance(name, dict) and isinstance(name.get("Text"), str):
+        name = name["Text"]
+    return name if isinstance(name, str) else None
+
+
+def _bucket_head(value: str) -> str:
+    """The bucket a bucket name or S3 ARN names ('x' for arn:aws:s3:::x/*; tokens kept whole)."""
+    name = value.split(":::", 1)[-1] if value.startswith("arn:") else value
+    if name.startswith("${") and "}" in name:
+        return name[:name.index("}") + 1]
+    return name.split("/", 1)[0]
 
 
 class Batch:
-    """Every gated document, with indexes for joins across templates."""
+    """Every gated document, with indexes for joins across templates.
+
+    Everything that looks across documents is indexed here once, so that deriving a batch costs
+    time in proportion to its size (a join that scanned every document for every resource made
+    the gate quadratic in the number of files).
+    """
 
     def __init__(self, docs: list[Doc]):
         self.docs = docs
         self.roles_by_name: dict[str, tuple[Doc, str]] = {}
         self.policies_by_name: dict[str, tuple[Doc, str]] = {}
         self.buckets_by_name: dict[str, tuple[Doc, str]] = {}
+        #: (environment, key) -> [(document, value)] of the AWS::SSM::Parameters that publish it
+        self.published: dict[tuple[str, str], list[tuple[Doc, Any]]] = {}
         for doc in docs:
             for lid, res in doc.of_type("AWS::IAM::Role"):
                 name = _props(res).get("RoleName")
@@ -132,9 +176,34 @@ class Batch:
                 name = _props(res).get("BucketName")
                 if isinstance(name, str) and "${" not in name:
                     self.buckets_by_name[name] = (doc, lid)
+            for _, res in doc.of_type("AWS::SSM::Parameter"):
+                m = _PUBLISHED.match(_ssm_name(res) or "")
+                if m and "${" not in m.group(1):  # an unknown environment name joins nothing
+                    self.published.setdefault((m.group(1), m.group(2)), []).append((doc, _props(res).get("Value")))
+        self._summaries: dict[Key, dict] = {}
+        self._attached: dict[Key, list[tuple[Doc, str, Any]]] | None = None
+        self._bucket_policies: dict[Key, list[tuple[Doc, str, dict]]] | None = None
+        self._purposes: dict[Key, str] | None = None
+        self._aliases: dict[Key, set[str]] | None = None
+        self._trails: dict[Key, list[tuple[int, int, Doc, str]]] | None = None
+        self._personas: dict[int, list[dict]] = {}
 
     # --------------------------------------------------------------- lookups
+    def env_value(self, doc: Doc, value: Any) -> tuple[Doc, Any] | None:
+        """What an environment token (${Env::<env>/<key>}) read in `doc` stands for, when its
+        publisher is gated: the document's own publication, else the only one in the batch
+        (several templates publishing the same name join nothing)."""
+        ref = env_ref(value)
+        found = self.published.get(ref, []) if ref else []
+        own = [p for p in found if p[0] is doc]
+        if own or len(found) == 1:
+            return (own or found)[0]
+        return None
+
     def role(self, doc: Doc, value: Any) -> tuple[Doc, str] | None:
+        published = self.env_value(doc, value)
+        if published:
+            doc, value = published
         tok = _token(value)
         if tok and tok[0] == "AWS::IAM::Role" and tok[1] in doc.resources:
             return doc, tok[1]
@@ -161,12 +230,111 @@ class Batch:
         if tok and tok[0] == "AWS::S3::Bucket" and tok[1] in doc.resources:
             return doc, tok[1]
         if isinstance(value, str):
-            name = value
-            if name.startswith("arn:"):
-                name = name.split(":::", 1)[-1].split("/", 1)[0]
+            name = _bucket_head(value)
+            published = self.env_value(doc, name)
+            if published and env_ref(published[1]) is None:
+                return self.bucket(*published)
             if name in self.buckets_by_name:
                 return self.buckets_by_name[name]
         return None
+
+    # --------------------------------------------------------------- indexes (built once)
+    def summary(self, doc: Doc, lid: str) -> dict:
+        key = (id(doc), lid)
+        if key not in self._summaries:
+            self._summaries[key] = role_summary(self, doc, lid)
+        return self._summaries[key]
+
+    def attached_policies(self, doc: Doc, lid: str) -> list[tuple[Doc, str, Any]]:
+        """AWS::IAM::Policy/ManagedPolicy/RolePolicy documents of the batch that name the role."""
+        if self._attached is None:
+            self._attached = {}
+            for odoc in self.docs:
+                for plid, pres in odoc.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+                    pprops = _props(pres)
+                    names = [pprops.get("RoleName")] if pres.get("Type") == "AWS::IAM::RolePolicy" \
+                        else pprops.get("Roles")
+                    for rdoc, rlid in dict.fromkeys(self.role_targets(odoc, names)):  # each role once
+                        self._attached.setdefault((id(rdoc), rlid), []).append(
+                            (odoc, plid, pprops.get("PolicyDocument")))
+        return self._attached.get((id(doc), lid), [])
+
+    def bucket_policies(self, doc: Doc, lid: str) -> list[tuple[Doc, str, dict]]:
+        if self._bucket_policies is None:
+            self._bucket_policies = {}
+            for odoc in self.docs:
+                for plid, pres in odoc.of_type("AWS::S3::BucketPolicy"):
+                    target = self.bucket(odoc, _props(pres).get("Bucket"))
+                    if target:
+                        self._bucket_policies.setdefault((id(target[0]), target[1]), []).append((odoc, plid, pres))
+        return self._bucket_policies.get((id(doc), lid), [])
+
+    def bucket_names(self, doc: Doc, lid: str) -> set[str]:
+        """What names the bucket across templates: its literal BucketName, and the environment
+        tokens (${Env::<env>/data-bucket}, ...) whose gated publisher names it."""
+        if self._aliases is None:
+            self._aliases = {}
+            for (env, key), publishers in self.published.items():
+                for pdoc, value in publishers if key in ("data-bucket", "model-bucket", "log-bucket") else ():
+                    target = self.bucket(pdoc, value)
+                    if target:
+                        self._aliases.setdefault((id(target[0]), target[1]), set()).add(env_token(env, key))
+        name = _props(doc.resources[lid]).get("BucketName")
+        names = {name} if isinstance(name, str) and "${" not in name else set()
+        return names | self._aliases.get((id(doc), lid), set())
+
+    def purpose(self, doc: Doc, lid: str) -> str | None:
+        if self._purposes is None:
+            self._purposes = _purposes(self)
+        return self._purposes.get((id(doc), lid))
+
+    def data_event_trails(self, doc: Doc, lid: str) -> list[str]:
+        """Trails of the batch that record every object event of the bucket (see _trail_heads):
+        a trail of the bucket's template naming it or every bucket, or a trail of any gated
+        template naming it by its name or by the environment's SSM parameter that publishes it."""
+        if self._trails is None:
+            named: dict[str, list[Key]] = {}
+            for odoc in self.docs:
+                for blid, bres in odoc.of_type("AWS::S3::Bucket"):
+                    name = _props(bres).get("BucketName")
+                    if isinstance(name, str) and "${" not in name:
+                        named.setdefault(name, []).append((id(odoc), blid))
+            covered: dict[Key, list[tuple[int, int, Doc, str]]] = {}
+            for di, odoc in enumerate(self.docs):
+                for ti, (tlid, tres) in enumerate(odoc.of_type("AWS::CloudTrail::Trail")):
+                    every, heads = _trail_heads(tres)
+                    keys: list[Key] = [(id(odoc), blid) for blid, _ in odoc.of_type("AWS::S3::Bucket")] if every else []
+                    for h in heads:
+                        tok = _token(h)
+                        if tok and tok[0] == "AWS::S3::Bucket":
+                            keys += [(id(odoc), tok[1])] if tok[1] in odoc.resources else []
+                        elif env_ref(h):
+                            target = self.bucket(odoc, h)
+                            keys += [(id(target[0]), target[1])] if target else []
+                        else:
+                            keys += named.get(h, [])
+                    for key in dict.fromkeys(keys):
+                        covered.setdefault(key, []).append((di, ti, odoc, tlid))
+            self._trails = covered
+        found = sorted(self._trails.get((id(doc), lid), []), key=lambda t: (t[0], t[1]))
+        return [tlid if odoc is doc else f"{odoc.display}:{tlid}" for _, _, odoc, tlid in found]
+
+    def personas(self, doc: Doc) -> list[dict]:
+        """The document's persona roles; if it has none, those of the first other gated document
+        that has some (SM-DOM-04)."""
+        def own(d: Doc) -> list[tuple[str, dict]]:
+            if id(d) not in self._personas:
+                self._personas[id(d)] = [(rlid, s) for rlid, _ in d.of_type("AWS::IAM::Role")
+                                         for s in (self.summary(d, rlid),) if _is_persona(s)]
+            return self._personas[id(d)]
+
+        found = own(doc)
+        if found:
+            return [{"Role": rlid, "Trust": s["Trust"]} for rlid, s in found]
+        for odoc in self.docs:
+            if odoc is not doc and own(odoc):
+                return [{"Role": f"{odoc.display}:{rlid}", "Trust": s["Trust"]} for rlid, s in own(odoc)]
+        return []
 
 
 # ------------------------------------------------------------------------------- IAM roles
@@ -196,12 +364,8 @@ def _role_policies(batch: Batch, doc: Doc, lid: str, res: dict) -> tuple[list[di
     for i, pol in enumerate(_as_list(props.get("Policies"))):
         if isinstance(pol, dict):
             add(doc, f"{lid}.Policies[{i}] {pol.get('PolicyName')}", pol.get("PolicyDocument"))
-    for odoc in batch.docs:
-        for plid, pres in odoc.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
-            pprops = _props(pres)
-            names = [pprops.get("RoleName")] if pres.get("Type") == "AWS::IAM::RolePolicy" else pprops.get("Roles")
-            if (doc, lid) in batch.role_targets(odoc, names):
-                add(odoc, plid, pprops.get("PolicyDocument"))
+    for odoc, plid, document in batch.attached_policies(doc, lid):
+        add(odoc, plid, document)
     arns = _as_list(props.get("ManagedPolicyArns"))
     unknown: list[str] = []
     for arn in arns:
@@ -316,44 +480,34 @@ def _relative_resource(res_value: Any, bucket_tokens: set[str], names: set[str])
 
 
 def _bucket_policies(batch: Batch, doc: Doc, lid: str) -> tuple[list[dict], bool, list[str]]:
-    res = doc.resources[lid]
     token = "${AWS::S3::Bucket/%s}" % lid
-    name = _props(res).get("BucketName")
-    names = {name} if isinstance(name, str) and "${" not in name else set()
+    names = batch.bucket_names(doc, lid)
     statements: list[dict] = []
     found = False
     reasons: list[str] = []
-    for odoc in batch.docs:
-        for plid, pres in odoc.of_type("AWS::S3::BucketPolicy"):
-            target = batch.bucket(odoc, _props(pres).get("Bucket"))
-            if target != (doc, lid):
-                continue
-            found = True
-            sts, why = iam.parse_document(_props(pres).get("PolicyDocument"))
-            if why:
-                reasons.append(f"bucket policy {plid}: {why}")
-            tokens = {token} if odoc is doc else set()
-            for st in sts:
-                for key in ("Resource", "NotResource"):
-                    if key in st:
-                        st[key] = [_relative_resource(r, tokens, names) for r in st[key]]
-            statements += sts
+    for odoc, plid, pres in batch.bucket_policies(doc, lid):
+        found = True
+        sts, why = iam.parse_document(_props(pres).get("PolicyDocument"))
+        if why:
+            reasons.append(f"bucket policy {plid}: {why}")
+        tokens = {token} if odoc is doc else set()
+        for st in sts:
+            for key in ("Resource", "NotResource"):
+                if key in st:
+                    st[key] = [_relative_resource(r, tokens, names) for r in st[key]]
+        statements += sts
     return statements, found, reasons
 
 
-def _purposes(batch: Batch) -> dict[tuple[int, str], str]:
+def _purposes(batch: Batch) -> dict[Key, str]:
     """Bucket purposes: data/model/log from the environment's SSM parameters
     (/secure-mlops/<env>/data-bucket, ...); log also for a bucket that another gated bucket
     names as LoggingConfiguration.DestinationBucketName."""
-    out: dict[tuple[int, str], str] = {}
+    out: dict[Key, str] = {}
     for doc in batch.docs:
         for _, res in doc.of_type("AWS::SSM::Parameter"):
-            name = _props(res).get("Name")
-            if isinstance(name, dict) and isinstance(name.get("Text"), str):
-                name = name["Text"]  # e.g. /secure-mlops/${EnvName}/data-bucket: the suffix is what counts
-            if not isinstance(name, str):
-                continue
-            m = re.search(r"/(data|model|log)-bucket$", name)
+            name = _ssm_name(res)  # e.g. /secure-mlops/${EnvName}/data-bucket: the suffix is what counts
+            m = re.search(r"/(data|model|log)-bucket$", name or "")
             if not m:
                 continue
             target = batch.bucket(doc, _props(res).get("Value"))
@@ -370,14 +524,39 @@ def _purposes(batch: Batch) -> dict[tuple[int, str], str]:
     return out
 
 
-def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str], same_template: bool = True) -> bool:
-    """Whether the trail records all object-level events of the bucket. A selector for every
-    bucket counts only within the trail's own template (other templates may go elsewhere)."""
+_EVERY_BUCKET = re.compile(r"arn:(aws[a-z-]*|\$\{AWS::Partition\}):s3(:::)?")
+_BUCKET_ARN_TOKEN = re.compile(r"\$\{AWS::S3::Bucket/([A-Za-z0-9]+)\.Arn\}")
+
+
+def _whole_bucket(value: str) -> str | None:
+    """The bucket whose every object an S3 data-resource value names ('arn:aws:s3:::x/' -> 'x';
+    the ARN of a bucket of the template -> its token); None for a prefix or anything else."""
+    v = value.rstrip("/")
+    m = _BUCKET_ARN_TOKEN.fullmatch(v)
+    if m:
+        return "${AWS::S3::Bucket/%s}" % m.group(1)
+    m = re.match(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):s3:::(.+)$", v)
+    if not m:
+        return None
+    body = m.group(1)
+    if body.startswith("${") and "}" in body:  # a token holds a '/'
+        head, rest = body[:body.index("}") + 1], body[body.index("}") + 1:]
+    else:
+        head, _, rest = body.partition("/")
+        rest = "/" + rest if rest else ""
+    return head if not rest else None
+
+
+def _trail_heads(trail: dict) -> tuple[bool, set[str]]:
+    """(records every bucket's object events, the buckets whose object events it records: tokens
+    of its own template's buckets, bucket names, environment tokens). Only selectors for all
+    events (read and write) count. A selector for every bucket covers its own template's only
+    (other templates may be deployed elsewhere)."""
     props = _props(trail)
+    every = False
+    heads: set[str] = set()
     for sel in _as_list(props.get("EventSelectors")):
-        if not isinstance(sel, dict):
-            continue
-        if sel.get("ReadWriteType", "All") != "All":
+        if not isinstance(sel, dict) or sel.get("ReadWriteType", "All") != "All":
             continue
         for dr in _as_list(sel.get("DataResources")):
             if not isinstance(dr, dict) or dr.get("Type") != "AWS::S3::Object":
@@ -385,16 +564,10 @@ def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str], same_te
             for v in _as_list(dr.get("Values")):
                 if not isinstance(v, str):
                     continue
-                if re.fullmatch(r"arn:(aws[a-z-]*|\$\{AWS::Partition\}):s3(:::)?", v):
-                    if same_template:
-                        return True  # every bucket
-                    continue
-                rel = _relative_resource(v.rstrip("/"), bucket_tokens, names)
-                if rel == "bucket":
-                    return True
-                if re.fullmatch(r"\$\{AWS::S3::Bucket/[A-Za-z0-9]+\.Arn\}/?", v) and v.split("/")[1].split(".")[0] \
-                        in {t[len("${AWS::S3::Bucket/"):-1] for t in bucket_tokens}:
-                    return True
+                if _EVERY_BUCKET.fullmatch(v):
+                    every = True
+                elif _whole_bucket(v):
+                    heads.add(_whole_bucket(v))
     for sel in _as_list(props.get("AdvancedEventSelectors")):
         if not isinstance(sel, dict):
             continue
@@ -407,13 +580,13 @@ def _trail_covers(trail: dict, bucket_tokens: set[str], names: set[str], same_te
             continue  # only reads or only writes
         arn_sel = fields.get("resources.ARN")
         if arn_sel is None:
-            if same_template:
-                return True
+            every = True
             continue
         for v in _as_list(arn_sel.get("StartsWith")):
-            if _relative_resource(str(v).rstrip("/"), bucket_tokens, names) == "bucket":
-                return True
-    return False
+            head = _whole_bucket(str(v))
+            if head:
+                heads.add(head)
+    return every, heads
 
 
 # ------------------------------------------------------------------------------- VPC
@@ -438,20 +611,25 @@ def _endpoint_entry(res: dict) -> dict:
     return {k: v for k, v in entry.items() if v is not None}
 
 
+def _outside_role(value: Any) -> str | None:
+    """A role the template names but does not define: a literal role ARN, or the environment's
+    role read from SSM (${Env::<env>/...-role-arn}); None for anything unknown or not a role."""
+    ref = env_ref(value)
+    if ref and ENV_BOUND.get(ref[1]) == "role":
+        return value
+    if isinstance(value, str) and "${" not in value.replace("${AWS::Partition}", "").replace(
+            "${AWS::AccountId}", "") and _ROLE_ARN_NAME.match(value):
+        return value
+    return None
+
+
 # ------------------------------------------------------------------------------- main
 def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
     """Add Derived maps and GateContext to `doc.resolved.data` (in place)."""
-    purposes = _purposes(batch)
     has_sagemaker = any(isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::SageMaker::")
                         for r in doc.resources.values())
     ctx = doc.context
-    role_cache: dict[str, dict] = {}
-
-    def summary(d: Doc, lid: str) -> dict:
-        key = f"{id(d)}:{lid}"
-        if key not in role_cache:
-            role_cache[key] = role_summary(batch, d, lid)
-        return role_cache[key]
+    summary = batch.summary
 
     for lid, res in list(doc.resources.items()):
         if not isinstance(res, dict):
@@ -465,16 +643,9 @@ def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
             statements, found, reasons = _bucket_policies(batch, doc, lid)
             for r in reasons:
                 doc.note_unresolved(lid, r)
-            token = "${AWS::S3::Bucket/%s}" % lid
-            name = props.get("BucketName")
-            names = {name} if isinstance(name, str) and "${" not in name else set()
-            trails = []
-            for odoc in batch.docs:
-                for tlid, tres in odoc.of_type("AWS::CloudTrail::Trail"):
-                    if _trail_covers(tres, {token} if odoc is doc else set(), names, same_template=odoc is doc):
-                        trails.append(tlid if odoc is doc else f"{odoc.display}:{tlid}")
+            trails = batch.data_event_trails(doc, lid)
             derived = {"Policy": statements, "HasPolicy": found, "DataEventTrails": trails}
-            purpose = purposes.get((id(doc), lid))
+            purpose = batch.purpose(doc, lid)
             if purpose:
                 derived["Purpose"] = purpose
         elif rtype == "AWS::EC2::VPC":
@@ -517,33 +688,34 @@ def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
             if found:
                 s = summary(*found)
                 derived["ExecutionRole"] = {"Role": s["Role"], "ManagedPolicyArns": s["ManagedPolicyArns"]}
+            elif _outside_role(role_ref):
+                derived["OutsideExecutionRole"] = _outside_role(role_ref)
             # the template's own persona roles; if it has none, those of the other gated templates
-            personas = []
-            for odoc in [doc] + [d for d in batch.docs if d is not doc]:
-                if personas and odoc is not doc:
-                    break
-                for rlid, _ in odoc.of_type("AWS::IAM::Role"):
-                    s = summary(odoc, rlid)
-                    if _is_persona(s):
-                        personas.append({"Role": rlid if odoc is doc else f"{odoc.display}:{rlid}",
-                                         "Trust": s["Trust"]})
-            derived["PersonaRoles"] = personas
+            derived["PersonaRoles"] = batch.personas(doc)
         elif rtype == "AWS::SageMaker::UserProfile":
             tags = _tags(res)
             derived = {k: tags[t] for k, t in (("Team", "team"), ("Owner", "owner")) if isinstance(tags.get(t), str)}
             us = props.get("UserSettings") if isinstance(props.get("UserSettings"), dict) else {}
-            role_ref = us.get("ExecutionRole")
+            role_ref, rdoc = us.get("ExecutionRole"), doc
+            outside = _outside_role(role_ref)
             if role_ref is None:
-                dom = _token(props.get("DomainId"))
-                if dom and dom[1] in doc.resources:
-                    dus = _props(doc.resources[dom[1]]).get("DefaultUserSettings")
-                    role_ref = dus.get("ExecutionRole") if isinstance(dus, dict) else None
-            found = batch.role(doc, role_ref)
+                ddoc, dom_ref = batch.env_value(doc, props.get("DomainId")) or (doc, props.get("DomainId"))
+                dom = _token(dom_ref)
+                if dom and dom[0] == "AWS::SageMaker::Domain" and dom[1] in ddoc.resources:
+                    dus = _props(ddoc.resources[dom[1]]).get("DefaultUserSettings")
+                    role_ref, rdoc = (dus.get("ExecutionRole") if isinstance(dus, dict) else None), ddoc
+                    outside = _outside_role(role_ref)
+                elif env_ref(dom_ref) and ENV_BOUND.get(env_ref(dom_ref)[1]) == "domain" or \
+                        isinstance(dom_ref, str) and re.fullmatch(r"d-[a-z0-9]+", dom_ref):
+                    outside = f"(the default execution role of domain {dom_ref})"
+            found = batch.role(rdoc, role_ref)
             if found:
                 s = summary(*found)
                 derived["ExecutionRole"] = {"Role": s["Role"], "Team": s.get("Team")}
                 if derived["ExecutionRole"]["Team"] is None:
                     del derived["ExecutionRole"]["Team"]
+            elif outside:
+                derived["OutsideExecutionRole"] = outside
         elif rtype == "AWS::CodePipeline::Pipeline":
             # one list whatever the form (ArtifactStore, or ArtifactStores per region); see ART-03
             stores = [props["ArtifactStore"]] if "ArtifactStore" in props else [
@@ -561,7 +733,17 @@ def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
         gc["InternetFree"] = ctx.internet_free
     gc["TargetAccountsKnown"] = ctx.target_accounts is not None
     gc["TargetAccounts"] = ctx.target_accounts or []
+    gc["TargetOrgPathsKnown"] = ctx.target_org_paths is not None
+    gc["TargetOrgPaths"] = ctx.target_org_paths or []
+    if ctx.owns_trail is False:
+        gc["TrailOutside"] = True
     s3_eps = list(ctx.s3_endpoint_ids or [])
+    # the environment's S3 endpoint read from SSM (/secure-mlops/<env>/s3-vpc-endpoint-id)
+    for value in doc.resolved.parameters.values():
+        for v in value if isinstance(value, list) else [value]:
+            ref = env_ref(v)
+            if ref and ENV_BOUND.get(ref[1]) == "s3-endpoint" and v not in s3_eps:
+                s3_eps.append(v)
     for elid, ep in doc.of_type("AWS::EC2::VPCEndpoint"):
         if _service_short(_props(ep).get("ServiceName")) == "s3":
             s3_eps.append("${AWS::EC2::VPCEndpoint/%s}" % elid)

@@ -143,13 +143,19 @@ def prepare(paths: Iterable[str | Path], *, parameters: dict[str, dict[str, Any]
         data = loaded.data
         if isinstance(data, dict) and isinstance(data.get("Resources"), dict):
             result.files.append(display)
+            given = _parameters_for(parameters, path, display)
             try:
-                resolved = resolve(loaded, _parameters_for(parameters, path, display))
+                resolved = resolve(loaded, given, environment=base_ctx.name)
             except RecursionError:
                 findings.append(_file_error(display, 1, 1, "the template nests intrinsics too deeply to resolve"))
                 continue
-            tctx = from_parameters(resolved.parameters, display)
-            ctx = base_ctx.merged_over(tctx)
+            ctx = base_ctx.merged_over(from_parameters(resolved.parameters, display))
+            # the stage given for the template (-p Stage/StageName, provision) is the stage of the stack
+            # being deployed (an endpoint of a dev environment's project deployed to prod): it wins over
+            # the configuration's; a parameter's default does not
+            stage = from_parameters({k: v for k, v in resolved.parameters.items() if k in given}, display)
+            if stage.stage is not None:
+                ctx = GateContext(stage=stage.stage, sources={"stage": stage.sources["stage"]}).merged_over(ctx)
             doc = Doc(file=path, display=display, resolved=resolved, context=ctx)
             docs.append(doc)
             findings.extend(_transform_errors(doc))

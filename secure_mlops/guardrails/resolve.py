@@ -14,6 +14,11 @@ What the rules see (the *resolved form*, documented in docs/gate.md):
   ``Fn::Join``, ``Fn::Select``, ``Fn::Split``, ``Fn::FindInMap``, ``Fn::Base64``,
   ``Fn::ToJsonString``, ``Fn::Length`` are evaluated. A resource whose ``Condition`` is false
   is left out (CloudFormation would not create it).
+- A parameter of type ``AWS::SSM::Parameter::Value<...>`` whose value (given, else default) is
+  one of the names an environment publishes, ``/secure-mlops/<env>/<key>`` (envcontext.PARAMETERS),
+  is that environment's id: the symbolic token ``${Env::<env>/<key>}`` (a one-element list for a
+  list type). Which keys are ids is ``ENV_BOUND``; the environment's *values* (stage, team,
+  internet-free, target accounts, ...) and any other SSM parameter stay unknown.
 - Anything else (a parameter without a value, a condition that depends on one,
   ``Fn::ImportValue``, ``Fn::GetAZs``, ...) becomes ``{"Unresolved": "<why>"}`` and is recorded
   in ``unresolved`` so that a failing check on it reads "cannot be verified: <why>". A string
@@ -84,10 +89,57 @@ def resource_token(rtype: str, logical_id: str, attr: str | None = None) -> str:
 
 TOKEN = re.compile(r"\$\{(AWS::[A-Za-z0-9]+::[A-Za-z0-9:]+)/([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?\}")
 
+#: environment keys (envcontext.PARAMETERS) whose published value is an id of the environment,
+#: and what kind of id: the gate reads an SSM parameter naming one of them as that id
+ENV_BOUND: dict[str, str] = {
+    "vpc-id": "vpc",
+    "private-subnet-ids": "subnets",
+    "sagemaker-security-group-id": "security-group",
+    "endpoint-security-group-id": "security-group",
+    "s3-vpc-endpoint-id": "s3-endpoint",
+    "s3-kms-key-arn": "kms-key",
+    "volume-kms-key-arn": "kms-key",
+    "studio-kms-key-arn": "kms-key",
+    "data-bucket": "bucket",
+    "model-bucket": "bucket",
+    "log-bucket": "bucket",
+    "data-scientist-role-arn": "role",
+    "team-admin-role-arn": "role",
+    "sagemaker-execution-role-arn": "role",
+    "pipeline-execution-role-arn": "role",
+    "model-execution-role-arn": "role",
+    "domain-id": "domain",
+    "model-package-group-name": "model-package-group",
+}
+#: environment keys whose value is data, not an id: unknown before deployment
+ENV_VALUES = ("team", "stage", "internet-free", "vpc-cidr", "interface-endpoints", "staging-accounts",
+              "production-accounts")
+ENV_PATH = re.compile(r"^/secure-mlops/([A-Za-z0-9_.-]+)/([a-z0-9-]+)$")
+ENV_TOKEN = re.compile(r"\$\{Env::([A-Za-z0-9_.-]+)/([a-z0-9-]+)\}")
+
+
+def env_token(env: str, key: str) -> str:
+    """The symbolic value of an environment's published id: ``${Env::<env>/<key>}``."""
+    return "${Env::%s/%s}" % (env, key)
+
+
+def env_ref(value: Any) -> tuple[str, str] | None:
+    """(env, key) when `value` is exactly an environment token."""
+    if isinstance(value, str):
+        m = ENV_TOKEN.fullmatch(value)
+        if m:
+            return m.group(1), m.group(2)
+    return None
+
+
+def _has_env_token(value: Any) -> bool:
+    return isinstance(value, str) and ENV_TOKEN.search(value) is not None
+
 
 class _Resolver:
-    def __init__(self, loaded: Loaded, values: dict[str, Any] | None):
+    def __init__(self, loaded: Loaded, values: dict[str, Any] | None, environment: str | None = None):
         self.loaded = loaded
+        self.environment = environment
         tpl = loaded.data if isinstance(loaded.data, dict) else {}
         self.tpl = tpl
         self.params_decl = tpl.get("Parameters") if isinstance(tpl.get("Parameters"), dict) else {}
@@ -119,8 +171,7 @@ class _Resolver:
         else:
             raw, origin = None, None
         if ptype.startswith("AWS::SSM::Parameter::Value<"):
-            return Unresolved(f"parameter {name} is read from SSM Parameter Store at deploy time",
-                              "${%s}" % name)
+            return self._ssm_param(name, ptype, raw, origin)
         if origin is None:
             if ptype.startswith("AWS::") or ptype.startswith("List<AWS::"):
                 inner = ptype[5:-1] if ptype.startswith("List<") else ptype
@@ -130,11 +181,40 @@ class _Resolver:
                               f"(pass --parameter {name}=VALUE)", "${%s}" % name)
         if ptype in ("CommaDelimitedList", "List<Number>") or ptype.startswith("List<"):
             if isinstance(raw, list):
-                return [str(x) for x in raw]
-            return [s.strip() for s in str(raw).split(",")] if str(raw) != "" else []
+                items = [str(x) for x in raw]
+            else:
+                items = [s.strip() for s in str(raw).split(",")] if str(raw) != "" else []
+            return [_number(x) for x in items] if ptype == "List<Number>" else items
         if isinstance(raw, bool):
             return "true" if raw else "false"
+        if ptype == "Number":
+            return _number(raw)  # CloudFormation passes it to numeric properties as a number
         return raw if isinstance(raw, str) else str(raw) if raw is not None else ""
+
+    def _ssm_param(self, name: str, ptype: str, raw: Any, origin: str | None) -> Any:
+        """An SSM-typed parameter: an environment's published id is symbolic, anything else unknown."""
+        token = "${%s}" % name
+        path = raw.strip() if isinstance(raw, str) else None
+        m = ENV_PATH.match(path) if path else None
+        if m is None:
+            what = f"{path!r}" if path else "a name that was not given"
+            return Unresolved(f"parameter {name} is read from SSM Parameter Store at deploy time ({what} is not "
+                              "an id published by a secure-mlops environment; pass --parameter "
+                              f"{name}=VALUE)", token)
+        env, key = m.group(1), m.group(2)
+        if key not in ENV_BOUND:
+            why = ("holds the environment's " + key + ", a value known only at deployment") if key in ENV_VALUES \
+                else f"names {key!r}, which secure-mlops environments do not publish"
+            return Unresolved(f"parameter {name} reads {path} from SSM Parameter Store, which {why} "
+                              f"(pass --parameter {name}=VALUE)", token)
+        if self.environment and env != self.environment:
+            return Unresolved(f"parameter {name} reads {path}, an id of environment {env!r}, but the gate is "
+                              f"checking environment {self.environment!r}", token)
+        value = env_token(env, key)
+        inner = ptype[len("AWS::SSM::Parameter::Value<"):-1]
+        if inner.startswith("List<") or inner == "CommaDelimitedList":
+            return [value]
+        return value
 
     # ---------------------------------------------------------------- conditions
     def condition(self, name: str, stack: tuple = ()) -> Any:
@@ -160,7 +240,8 @@ class _Resolver:
                 for x in (a, b):
                     if isinstance(x, Unresolved):
                         return x
-                    if _has_param_token(x, self.params_decl):
+                    if _has_param_token(x, self.params_decl) or _has_env_token(x) or \
+                            isinstance(x, list) and any(_has_env_token(i) for i in x):
                         return Unresolved(f"compares a value that is unknown before deployment: {x}")
                 return _norm_eq(a) == _norm_eq(b)
             if fn == "Fn::Not" and isinstance(arg, list) and len(arg) == 1:
@@ -325,6 +406,9 @@ class _Resolver:
                 idx = int(idx)
             except (TypeError, ValueError):
                 return Unresolved("!Select with an index unknown before deployment")
+            if isinstance(items, list) and len(items) == 1 and env_ref(items[0]) and idx >= 0 \
+                    and ENV_BOUND.get(env_ref(items[0])[1]) == "subnets":
+                return items[0]  # one of the environment's subnets
             if isinstance(items, list) and 0 <= idx < len(items):
                 return items[idx]
             if isinstance(items, Unresolved):
@@ -337,7 +421,7 @@ class _Resolver:
             s = self._str(self.value(arg[1], None, None))
             if isinstance(delim, Unresolved) or isinstance(s, Unresolved):
                 return Unresolved("!Split of a value unknown before deployment")
-            if _has_param_token(s, self.params_decl) or "${?}" in s:
+            if _has_param_token(s, self.params_decl) or "${?}" in s or _has_env_token(s):
                 return Unresolved("!Split of a value unknown before deployment")
             return s.split(delim)
         if fn == "Fn::FindInMap":
@@ -360,7 +444,9 @@ class _Resolver:
             return json.dumps(v, separators=(",", ":"))
         if fn == "Fn::Length":
             v = self.value(arg, None, None)
-            return len(v) if isinstance(v, list) else Unresolved("!Length of a value unknown before deployment")
+            if isinstance(v, list) and not any(_has_env_token(x) for x in v):
+                return len(v)
+            return Unresolved("!Length of a value unknown before deployment")
         if fn == "Fn::ImportValue":
             return Unresolved("!ImportValue: the value is exported by another stack")
         if fn == "Fn::GetAZs":
@@ -404,6 +490,20 @@ class _Resolver:
         if reasons:
             return _PartiallyResolved(result, reasons[0])
         return result
+
+
+def _number(value: Any) -> Any:
+    """A Number parameter's value as a number ("2" -> 2, "0.5" -> 0.5); kept as given otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return value if isinstance(value, str) else text
 
 
 class _PartiallyResolved(str):
@@ -466,9 +566,13 @@ def to_json_data(value: Any, path: PathT, unresolved: dict[PathT, str]) -> Any:
     return value
 
 
-def resolve(loaded: Loaded, parameter_values: dict[str, Any] | None = None) -> Resolved:
-    """Resolve the Resources section of a loaded template (see the module docstring)."""
-    r = _Resolver(loaded, parameter_values)
+def resolve(loaded: Loaded, parameter_values: dict[str, Any] | None = None,
+            environment: str | None = None) -> Resolved:
+    """Resolve the Resources section of a loaded template (see the module docstring).
+
+    environment: the name of the environment being gated, when known (configuration): an SSM
+    parameter naming another environment's id is then unknown rather than that id."""
+    r = _Resolver(loaded, parameter_values, environment)
     resources_out: dict[str, Any] = {}
     dropped: dict[str, str] = {}
     for logical_id, res in r.resources.items():

@@ -86,7 +86,7 @@ def _yaml_scalar(yaml, loader, node) -> Any:
 
 
 def _convert_yaml(yaml, loader, node, path: PathT, out: Loaded, src: Path) -> Any:
-    from yaml import MappingNode, ScalarNode, SequenceNode
+    MappingNode, ScalarNode, SequenceNode = yaml.MappingNode, yaml.ScalarNode, yaml.SequenceNode  # noqa: N806
 
     pos = (node.start_mark.line + 1, node.start_mark.column + 1)
     out.positions[path] = pos

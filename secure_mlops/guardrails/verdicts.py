@@ -20,6 +20,10 @@ from .derive import Doc
 from .rulesfile import SCOPE_SUFFIX
 
 TEMPLATE_ERROR = "TEMPLATE-ERROR"  # pseudo control of findings about a file rather than a control
+#: a rule's custom message that starts with this marks a check the template cannot decide (the
+#: environment keeps the evidence elsewhere: an organization trail, a role brought from outside):
+#: the resource is *not evaluated* for the control, neither PASS nor FAIL (other failures stay FAIL)
+NOT_EVALUATED_PREFIX = "not evaluated: "
 SUPPRESS_KEY = "secure-mlops"
 #: registry-style suppressions the gate reads but does not honour (they carry no reason)
 FOREIGN_SUPPRESSIONS = (("guard", "SuppressedRules"), ("cfn_nag", "rules_to_suppress"))
@@ -159,8 +163,8 @@ def _context_missing(control: Control, doc: Doc) -> str | None:
     gc = doc.resolved.data.get("GateContext", {})
     for need in control.gate_context:
         if need == "stage" and "Stage" not in gc:
-            return ("the environment's stage is unknown: pass --config, or give the template a Stage "
-                    "parameter (dev, staging or prod)")
+            return ("the environment's stage is unknown: pass --config, or give the template a Stage (or "
+                    "StageName) parameter (dev, staging or prod)")
         if need == "internet_free" and "InternetFree" not in gc:
             return ("whether the environment is internet-free is unknown: pass --config, or give the template "
                     "an InternetFree parameter (true/false)")
@@ -238,6 +242,12 @@ def findings_for(doc: Doc, controls: list[Control], catalog: Catalog, failures: 
             res = resources.get(lid, {}) if lid != "(template)" else {}
             rtype = str(res.get("Type", "template"))
             fails = by_res.get(lid)
+            undecided = [f for f in fails or [] if f.message.startswith(NOT_EVALUATED_PREFIX)]
+            fails = [f for f in fails or [] if not f.message.startswith(NOT_EVALUATED_PREFIX)]
+            if undecided and not fails:
+                for why in dict.fromkeys(_undecided_reason(doc, f) for f in undecided):
+                    result.not_evaluated.append(NotEvaluated(control.id, doc.display, f"{lid}: {why}"))
+                continue
             if fails:
                 message, line, col, details = _fail_message(doc, lid, fails)
                 status = Status.FAIL
@@ -262,6 +272,14 @@ def findings_for(doc: Doc, controls: list[Control], catalog: Catalog, failures: 
                     finding.details["suppression"] = f"suppressed ({reason}) but the control holds"
             out.append(finding)
     return out
+
+
+def _undecided_reason(doc: Doc, f: _Failure) -> str:
+    """The rule's reason; `{value}` in it becomes the value the check is about (e.g. the role ARN)."""
+    why = f.message[len(NOT_EVALUATED_PREFIX):]
+    value = _props_of_path(doc.resolved.data, tuple(int(p) if p.isdigit() else p for p in f.path.split("/"))) \
+        if f.path else None
+    return why.replace("{value}", value if isinstance(value, str) else "(unknown)")
 
 
 def _fail_message(doc: Doc, lid: str, fails: list[_Failure]) -> tuple[str, int, int, dict]:

@@ -14,7 +14,9 @@ Contract with ``stacks.py`` (``StackSpec``): ``name``, ``template_path``, ``para
 ``uploads`` (optional: ``uploads.Upload`` or objects with the same fields). Parameters the
 deployer decides at run time, set when the template declares them:
 ``CreateSageMakerProjectRoles`` ("true" when the AmazonSageMakerServiceCatalogProducts* roles
-are absent or already owned by this stack, "false" when the account has them).
+are absent or already owned by this stack, "false" when the account has them), and whatever the
+spec's optional ``live_parameters(session)`` reads from the account (e.g. the product versions
+projects still use).
 
 ``destroy_environment(cfg, target)`` deletes the stacks in reverse order and never deletes
 data (``destroy.py``; what it keeps and why: ``retained.py``).
@@ -275,12 +277,15 @@ def _runtime_parameters(session, spec, template: dict[str, Any]) -> dict[str, st
             + f" → {PROJECT_ROLES_PARAMETER}={'true' if create else 'false'}"
         )
         out[PROJECT_ROLES_PARAMETER] = "true" if create else "false"
+    live = _spec_get(spec, "live_parameters", None)  # e.g. product versions projects still use
+    if live is not None:
+        out.update(live(session))
     return out
 
 
 def _do_uploads(session, spec, env_name: str, outputs: dict[str, dict[str, str]], plan: bool) -> tuple[dict[str, str], str | None]:
     """Upload the stack's files; returns (parameters carrying URLs, the artifacts bucket used)."""
-    from .uploads import as_upload, exists, object_key, object_url, put_if_absent
+    from .uploads import as_upload, content_key, content_version, exists, object_url, put_if_absent
 
     params: dict[str, str] = {}
     bucket_used = None
@@ -292,14 +297,17 @@ def _do_uploads(session, spec, env_name: str, outputs: dict[str, dict[str, str]]
         if not bucket:
             raise DeployError(f"stack {spec.name} needs {up.path} in the bucket named by output {key_name} of "
                               f"stack {stack_name}, which has no such output")
-        key = object_key(Path(up.path), up.prefix or env_name)
+        body = up.content(outputs)  # a file as it is, or rendered from the outputs of earlier stacks
+        key = content_key(body, up.file_name, up.prefix or env_name)
         if plan:
             if not exists(s3, bucket, key):
-                _ui().announce(f"{spec.name}: would upload {up.path} to s3://{bucket}/{key}")
-        elif put_if_absent(s3, bucket, key, Path(up.path)):
-            _ui().announce(f"{spec.name}: uploaded {up.path} to s3://{bucket}/{key}")
+                _ui().announce(f"{spec.name}: would upload {up.file_name} to s3://{bucket}/{key}")
+        elif put_if_absent(s3, bucket, key, body, up.tags):
+            _ui().announce(f"{spec.name}: uploaded {up.file_name} to s3://{bucket}/{key}")
         if up.parameter:
             params[up.parameter] = object_url(s3, bucket, key)
+        if up.version_parameter:
+            params[up.version_parameter] = content_version(body)
         bucket_used = bucket
     return params, bucket_used
 

@@ -106,10 +106,17 @@ def _delete_stack(session, target, name: str) -> tuple[bool, list]:
     result = watch_stack(cf, stream, f"{name}: delete", len(resources) or None)
 
     kept_reasons: dict[str, str] = {}
-    if result.status == "DELETE_FAILED":
-        failed = failed_resources(result.events)
+    # Keeping a resource can make the next one fail: subnets kept for Studio's EFS mount targets
+    # keep their VPC from being deleted, which CloudFormation tries only once the subnets are out
+    # of the way. Each round retains what failed for a data reason, until nothing new fails.
+    for _ in range(len(resources) or 1):
+        if result.status != "DELETE_FAILED":
+            break
+        failed = {lid: e for lid, e in failed_resources(result.events).items() if lid not in kept_reasons}
         live_efs = [fs for fs in efs_ids if efs_exists(session.client("efs"), fs) is not False]
         keep, blockers = _classify_delete_failures(session, failed, live_efs)
+        if not blockers and not keep:
+            break  # not a resource's failure (an export in use, ...): reported below
         if blockers:
             for lid, event in blockers.items():
                 ui.error(f"stack {name}: {lid} ({event.get('ResourceType')}) could not be deleted: "

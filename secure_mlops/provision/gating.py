@@ -47,19 +47,35 @@ def gate_templates(specs: list[Any], override: str | None, parameters: dict[str,
     from .. import console as ui
     from ..findings import failing
     from ..guardrails.gate import run_gate
-    from .uploads import as_upload
+    import tempfile
+
+    from .uploads import as_upload, content_version
 
     owner: dict[Path, str] = {}
-    for spec in specs:
-        owner.setdefault(Path(spec.template_path).resolve(), spec.name)
-        for up in getattr(spec, "uploads", None) or []:
-            up = as_upload(up)
-            if up.is_template:
-                owner.setdefault(Path(up.path).resolve(), spec.name)
-    paths = list(owner)
-    values = {str(Path(spec.template_path).resolve()): dict((parameters or {}).get(spec.name, {}))
-              for spec in specs if (parameters or {}).get(spec.name)}
-    result = run_gate(paths, parameters=values or None, config=config)
+    values: dict[str, dict[str, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="secure-mlops-gate-") as rendered:
+        for spec in specs:
+            owner.setdefault(Path(spec.template_path).resolve(), spec.name)
+            given = dict((parameters or {}).get(spec.name, {}))
+            for up in getattr(spec, "uploads", None) or []:
+                up = as_upload(up)
+                # the parameters an upload fills: known only once it is uploaded, but never empty
+                if up.parameter:
+                    given.setdefault(up.parameter, f"https://uploaded.invalid/{up.file_name}")
+                if up.version_parameter:
+                    given.setdefault(up.version_parameter, content_version(up.file_name.encode()))
+                if not up.is_template:
+                    continue
+                path = Path(up.path)
+                if up.render is not None:  # rendered at deploy time: judge its preview
+                    path = Path(rendered) / spec.name / up.file_name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(up.preview())
+                owner.setdefault(path.resolve(), spec.name)
+            if given:
+                values[str(Path(spec.template_path).resolve())] = given
+        paths = list(owner)
+        result = run_gate(paths, parameters=values or None, config=config)
     bad = failing(result.findings, "info")
     missing = getattr(result, "not_evaluated", None) or []
     if missing:  # never presented as passed

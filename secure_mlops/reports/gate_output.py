@@ -59,7 +59,7 @@ def print_table(result, console, show_passed: bool = False) -> None:
     console.print(summary)
     if result.not_evaluated:
         ids = sorted({n.control_id for n in result.not_evaluated})
-        console.print(f"not evaluated for lack of environment context: {', '.join(ids)} "
+        console.print(f"not evaluated on the templates (context unknown, or kept outside them): {', '.join(ids)} "
                       f"({escape(result.not_evaluated[0].reason)})")
     if result.skipped:
         console.print(f"skipped {len(result.skipped)} file(s) that are not templates")

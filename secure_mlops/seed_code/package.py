@@ -3,13 +3,18 @@
 - ``seed_archive(name)``: the zip a project's CodeCommit repository starts from
   (``model-build-train`` or ``model-deploy``), deterministic (fixed timestamps, sorted), so the
   same code gives the same bytes and an unchanged upload is recognised.
-- ``project_template(name, env_name)``: a project template with its defaults pointed at one
-  environment's SSM parameters (``/secure-mlops/<env>/...``).
+- ``project_template(name, env_name, defaults)``: a project template with its defaults pointed at
+  one environment's SSM parameters (``/secure-mlops/<env>/...``) and, for the Service Catalog
+  product an environment offers, the defaults a launch from Studio needs (``defaults``: the seed
+  code's bucket and key, the project and CloudFormation roles), since Studio passes only
+  ``SageMakerProjectName`` and ``SageMakerProjectId``.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -61,10 +66,45 @@ def seed_archive(name: str) -> bytes:
     return buf.getvalue()
 
 
-def project_template(name: str, env_name: str) -> str:
-    """Template text of project `name` with its defaults pointed at environment `env_name`."""
+def project_template(name: str, env_name: str, defaults: dict[str, str] | None = None) -> str:
+    """Template text of project `name` with its defaults pointed at environment `env_name`.
+
+    `defaults` ({parameter: value}) sets the Default of parameters the template declares (a
+    KeyError names one it does not declare); the rest of the text is kept as written.
+    """
     if name not in PROJECT_TEMPLATES:
         raise KeyError(f"unknown project template {name!r}; known: {', '.join(PROJECT_TEMPLATES)}")
     text = PROJECT_TEMPLATES[name].read_text()
-    return (text.replace(f"/secure-mlops/{TEMPLATE_ENV}/", f"/secure-mlops/{env_name}/")
+    text = (text.replace(f"/secure-mlops/{TEMPLATE_ENV}/", f"/secure-mlops/{env_name}/")
                 .replace(f"Default: {TEMPLATE_ENV}\n", f"Default: {env_name}\n"))
+    for parameter, value in (defaults or {}).items():
+        text = set_default(text, parameter, value)
+    return text
+
+
+_TOP_LEVEL = re.compile(r"^[A-Za-z]")
+
+
+def set_default(text: str, parameter: str, value: str) -> str:
+    """Set (or replace) the Default of `parameter` in a template's block-style Parameters section."""
+    lines = text.splitlines(keepends=True)
+    try:
+        start = lines.index("Parameters:\n")
+    except ValueError:
+        raise KeyError(f"the template has no Parameters section (looking for {parameter})") from None
+    head = next((i for i in range(start + 1, len(lines))
+                 if _TOP_LEVEL.match(lines[i]) or lines[i] == f"  {parameter}:\n"), None)
+    if head is None or lines[head] != f"  {parameter}:\n":
+        raise KeyError(f"the template declares no parameter {parameter} (in block style)")
+    end = head + 1
+    while end < len(lines) and (lines[end].startswith("    ") or not lines[end].strip()):
+        end += 1
+    block = lines[head + 1:end]
+    entry = f"    Default: {json.dumps(value)}\n"  # a JSON string is a YAML double-quoted scalar
+    at = next((i for i, line in enumerate(block) if line.startswith("    Default:")), None)
+    if at is not None:
+        block[at] = entry
+    else:
+        at = next((i for i, line in enumerate(block) if line.startswith("    Type:")), -1)
+        block.insert(at + 1, entry)
+    return "".join(lines[:head + 1] + block + lines[end:])

@@ -3,6 +3,12 @@
 The server runs in its own process (``serve.py``) on 127.0.0.1 and keeps its state as long
 as it runs. Where it runs is recorded in ``<home>/emulator.json``; ``<home>`` is
 ``$SECURE_MLOPS_HOME`` or ``~/.cache/secure-mlops``.
+
+Whether the recorded server runs is decided by its process, never by how fast it answers: a
+server busy with a large deployment (or an audit of one) may not answer for many seconds, and
+declaring it dead would start a second one and leak the first. The record is stale, and
+removed, only when its process is gone or is not the emulator serving that port (a reused
+pid). ``stop()`` stops the recorded process whether or not it answers, and reaps it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ DEFAULT_REGION = "us-east-1"
 #: the account id moto answers with for the credentials above
 ACCOUNT_ID = "123456789012"
 START_TIMEOUT_S = 60.0
+#: how long a liveness probe waits for an HTTP answer before it settles for a TCP connection
+PROBE_TIMEOUT_S = 3.0
 
 
 class EmulatorError(Exception):
@@ -65,7 +73,13 @@ class Emulator:
         }
 
     def is_alive(self) -> bool:
-        return _pid_alive(self.pid) and _responds(self.endpoint)
+        """Whether the recorded server still runs (busy or not)."""
+        if not _pid_alive(self.pid):
+            return False
+        serving = _serves(self.pid, self.port)
+        if serving is not None:  # the process table says it (Linux)
+            return serving
+        return _responds(self.endpoint)
 
     def reset(self) -> None:
         """Clear all state of the server (moto's reset API)."""
@@ -91,6 +105,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _serves(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` is this package's emulator serving ``port``; None if unknowable here."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    try:
+        args = cmdline.read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return False if Path("/proc/self/cmdline").exists() else None
+    except OSError:
+        return None
+    return b"secure_mlops.provision.emulator.serve" in args and str(port).encode() in args
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status of ``pid`` if it is a child of this process (no zombie left)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
 def _responds(endpoint: str) -> bool:
     """Whether the server answers; O(1) (``/moto-api/data.json`` serialises the whole state).
 
@@ -98,13 +132,13 @@ def _responds(endpoint: str) -> bool:
     port counts as running: declaring it dead would start a second one and leak the first.
     """
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/config", timeout=10) as resp:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/config", timeout=PROBE_TIMEOUT_S) as resp:
             return 200 <= resp.status < 300  # moto answers 201
     except (urllib.error.URLError, OSError, ValueError):
         pass
     parsed = urllib.parse.urlparse(endpoint)
     try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=5):
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=PROBE_TIMEOUT_S):
             return True
     except OSError:
         return False
@@ -168,30 +202,43 @@ def start(port: int | None = None, host: str = "127.0.0.1") -> tuple[Emulator, b
             return emu, True
         time.sleep(0.2)
     proc.kill()
+    proc.wait()
     raise EmulatorError(f"the emulator did not answer on {emu.endpoint} within {START_TIMEOUT_S:.0f}s; see {log_path}")
 
 
 def stop() -> Emulator | None:
     """Stop the running emulator (its state is lost). Returns what was stopped, or None.
 
-    The recorded process is stopped even if it does not answer (a busy or hung server).
+    The recorded process is stopped even if it does not answer (a busy, hung or suspended
+    server), and reaped; a process that is not the recorded emulator is never signalled.
     """
     path = _state_file()
     try:
         emu = Emulator(**json.loads(path.read_text())) if path.exists() else None
     except (ValueError, TypeError):
         emu = None
-    if emu is None or not _pid_alive(emu.pid):
+    if emu is None or not emu.is_alive():
         path.unlink(missing_ok=True)
         return None
-    try:
-        os.kill(emu.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    for sig in (signal.SIGTERM, signal.SIGCONT):  # SIGCONT: a suspended server must see the SIGTERM
+        try:
+            os.kill(emu.pid, sig)
+        except ProcessLookupError:
+            break
     deadline = time.monotonic() + 10
-    while _pid_alive(emu.pid) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        _reap(emu.pid)
+        if not _pid_alive(emu.pid):
+            break
         time.sleep(0.1)
-    if _pid_alive(emu.pid):
-        os.kill(emu.pid, signal.SIGKILL)
-    _state_file().unlink(missing_ok=True)
+    else:
+        try:
+            os.kill(emu.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        while _pid_alive(emu.pid) and time.monotonic() < deadline + 5:
+            _reap(emu.pid)
+            time.sleep(0.05)
+    _reap(emu.pid)
+    path.unlink(missing_ok=True)
     return emu

@@ -32,17 +32,25 @@ class NoApprovedModel(Exception):
     pass
 
 
-def latest_approved_package(sagemaker_client, group: str) -> str:
+def latest_approved_package(sagemaker_client, group: str, project: str | None = None) -> str:
+    """The newest Approved version in `group`; with `project`, the newest one that project's
+    pipeline registered (CustomerMetadataProperties.pipeline), since a team's projects share
+    the team's group."""
     paginator = sagemaker_client.get_paginator("list_model_packages")
     approved = []
     for page in paginator.paginate(ModelPackageGroupName=group, ModelApprovalStatus="Approved",
                                    SortBy="CreationTime", SortOrder="Descending"):
         approved += page["ModelPackageSummaryList"]
-    if not approved:
-        raise NoApprovedModel(f"model package group {group!r} has no Approved model package; "
-                              "approve one (team administrator) before deploying")
     approved.sort(key=lambda p: p["CreationTime"], reverse=True)
-    return approved[0]["ModelPackageArn"]
+    for summary in approved:
+        if project is None:
+            return summary["ModelPackageArn"]
+        desc = sagemaker_client.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+        if desc.get("CustomerMetadataProperties", {}).get("pipeline") == project:
+            return summary["ModelPackageArn"]
+    whose = f" registered by project {project!r}" if project else ""
+    raise NoApprovedModel(f"model package group {group!r} has no Approved model package{whose}; "
+                          "approve one (team administrator) before deploying")
 
 
 def parameters(environment: str, project: str, stage: str, package_arn: str, stage_config: dict) -> list[dict]:
@@ -59,11 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--environment", required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("--model-package-group", required=True)
+    parser.add_argument("--source-project", default="",
+                        help="deploy only versions this model build project registered (default: any)")
     parser.add_argument("--out-dir", type=Path, default=HERE)
     args = parser.parse_args(argv)
     sm = boto3.Session().client("sagemaker")
     try:
-        arn = latest_approved_package(sm, args.model_package_group)
+        arn = latest_approved_package(sm, args.model_package_group, args.source_project or None)
     except NoApprovedModel as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

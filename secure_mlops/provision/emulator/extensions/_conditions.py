@@ -135,6 +135,16 @@ def evaluate(policy: dict[str, Any], action: str, resource: str, ctx: dict[str, 
     return result
 
 
+def _role_arn(account_id: str, role_name: str) -> str:
+    """The IAM ARN of a role (its path included: ``role/service-role/Name``), as aws:PrincipalArn has it."""
+    try:
+        from moto.iam.models import iam_backends
+
+        return iam_backends[account_id]["global"].get_role(role_name).arn
+    except Exception:  # the role is gone: its ARN without a path
+        return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
 def request_context(account_id: str, caller_arn: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """The context AWS builds for a call of this tool: HTTPS, signed by ``caller_arn``.
 
@@ -144,9 +154,10 @@ def request_context(account_id: str, caller_arn: str, headers: dict[str, str] | 
     principal = caller_arn
     if caller_arn.startswith("arn:aws:sts::") and ":user/" in caller_arn:
         principal = caller_arn.replace("arn:aws:sts::", "arn:aws:iam::", 1)  # moto's default identity
-    if ":assumed-role/" in caller_arn:  # arn:aws:sts::A:assumed-role/ROLE/SESSION -> the role
+    if ":assumed-role/" in caller_arn:  # arn:aws:sts::A:assumed-role/ROLE/SESSION -> the role, with its path
+        role_account = caller_arn.split(":")[4] or account_id
         role = caller_arn.split(":assumed-role/", 1)[1].split("/")[0]
-        principal = f"arn:aws:iam::{account_id}:role/{role}"
+        principal = _role_arn(role_account, role)
     ctx: dict[str, Any] = {
         "aws:SecureTransport": "true",
         "aws:PrincipalArn": principal,

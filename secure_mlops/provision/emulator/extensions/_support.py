@@ -82,6 +82,20 @@ def new_hex_id(prefix: str, length: int = 17) -> str:
     return new_id(prefix, length, "0123456789abcdef")
 
 
+def aws_managed_key(account_id: str, region_name: str, service: str, description: str) -> Any:
+    """The account's AWS managed KMS key of a service (``alias/aws/<service>``), created on first use as on AWS."""
+    from moto.kms.models import kms_backends
+
+    kms = kms_backends[account_id][region_name]
+    key_id = kms.get_key_id_from_alias(f"alias/aws/{service}")
+    if key_id is None:
+        managed = kms.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", description, None)
+        managed.key_manager = "AWS"
+        kms.create_alias(managed.id, f"alias/aws/{service}")
+        key_id = managed.id
+    return kms.describe_key(key_id)
+
+
 # --------------------------------------------------------------------------- provider schemas
 
 

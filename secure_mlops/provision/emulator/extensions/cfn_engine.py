@@ -157,12 +157,14 @@ def _getatt(arg: Any, rmap: Any) -> Any:
         raise ResolutionError(f"Template error: invalid Fn::GetAtt {arg!r}")
     lid, attr = target
     resource = _parsed(rmap).get(lid)
-    if resource is None or not hasattr(resource, "get_cfn_attribute"):
+    # a name that is not a resource (a parameter, a pseudo parameter, nothing) has no attributes
+    if resource is None or not hasattr(resource, "physical_resource_id"):
         raise _unresolved(lid)
     rtype = getattr(resource, "cf_resource_type", None) or (getattr(rmap, "_resource_json_map", {}).get(lid) or {}).get("Type", "")
     from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 
     try:
+        # some of moto's models (SSM parameters, ...) have no get_cfn_attribute at all
         value = resource.get_cfn_attribute(attr)
     except (NotImplementedError, UnformattedGetAttTemplateException, KeyError, AttributeError, TypeError):
         value = lifecycle.attribute(rtype, resource, attr, _parsed(rmap)["AWS::AccountId"], _parsed(rmap)["AWS::Region"])

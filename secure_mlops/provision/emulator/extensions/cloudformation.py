@@ -813,8 +813,25 @@ def install() -> None:
     original_load_parameters = parsing.ResourceMap.load_parameters
 
     def load_parameters(self):
-        """moto splits list parameters given in the call, not their defaults: split both."""
-        original_load_parameters(self)
+        """moto splits list parameters given in the call, not their defaults: split both.
+
+        moto also resolves the Default of every ``AWS::SSM::Parameter::Value<...>`` parameter,
+        even when the call passes a value, so a default naming a parameter that does not exist
+        fails the template; AWS resolves only the value in effect.
+        """
+        slots = self._template.get("Parameters") or {}
+        given = {key for key, spec in slots.items()
+                 if key in self.input_parameters
+                 and str((spec or {}).get("Type", "")).startswith("AWS::SSM::Parameter::")}
+        template = self._template
+        if given:
+            self._template = dict(template, Parameters={
+                key: ({k: v for k, v in spec.items() if k != "Default"} if key in given else spec)
+                for key, spec in slots.items()})
+        try:
+            original_load_parameters(self)
+        finally:
+            self._template = template
         for key, spec in (self._template.get("Parameters") or {}).items():
             ptype = str((spec or {}).get("Type", "String"))
             value = self.resolved_parameters.get(key)
@@ -825,12 +842,16 @@ def install() -> None:
 
     parsing.ResourceMap.load_parameters = load_parameters
 
-    # YAML short form "!Condition Name" is {"Condition": Name} (moto makes it "Fn::Condition")
+    # YAML short forms: "!Condition Name" is {"Condition": Name} (moto makes it "Fn::Condition");
+    # "!GetAtt A.B.C" is ["A", "B.C"] (moto splits at every dot)
     original_constructor = utils.yaml_tag_constructor
 
     def yaml_tag_constructor(loader, tag, node):
         if tag == "!Condition":
             return {"Condition": loader.construct_scalar(node)}
+        if tag == "!GetAtt" and isinstance(node.value, str):
+            # CloudFormation splits the short form at the first dot only: Child.Outputs.Name
+            return {"Fn::GetAtt": node.value.split(".", 1)}
         return original_constructor(loader, tag, node)
 
     utils.yaml_tag_constructor = yaml_tag_constructor

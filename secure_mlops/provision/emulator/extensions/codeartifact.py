@@ -27,7 +27,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
 
-from ._support import Handler, file_under, handles, new_id
+from ._support import Handler, aws_managed_key, file_under, handles, new_id
 
 SERVICE = "codeartifact"
 #: external connections AWS offers (name -> package format)
@@ -138,15 +138,8 @@ class CodeArtifactBackend(BaseBackend):
 
         kms = kms_backends[self.account_id][self.region_name]
         if not key:  # the AWS managed key of the service, created on first use as on AWS
-            key_id = kms.get_key_id_from_alias("alias/aws/codeartifact")
-            if key_id is None:
-                managed = kms.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT",
-                                         "Default key that protects my CodeArtifact domains when no other key is defined",
-                                         None)
-                managed.key_manager = "AWS"
-                kms.create_alias(managed.id, "alias/aws/codeartifact")
-                key_id = managed.id
-            return kms.describe_key(key_id).arn
+            return aws_managed_key(self.account_id, self.region_name, "codeartifact",
+                                   "Default key that protects my CodeArtifact domains when no other key is defined").arn
         if not key.startswith("arn:"):
             raise Validation("encryptionKey must be the ARN of a KMS key")
         try:

@@ -4,9 +4,12 @@ moto creates, gets and deletes repositories only. This extension adds, as AWS do
 ``ListRepositories`` (sorted, paginated), ``BatchGetRepositories``, the KMS key of a repository
 (``kmsKeyId``: the given key, else the account's ``aws/codecommit`` key; checked to exist and
 be enabled) with ``UpdateRepositoryEncryptionKey``, ``UpdateRepositoryDescription``,
-``UpdateRepositoryName``, tags (Tag/Untag/ListTagsForResource and on create), and the branch of
-the initial commit a template's ``Code`` property makes (``ListBranches``/``GetBranch``; the
-ZIP must exist in S3; file contents are not stored). ``AWS::CodeCommit::Repository`` is handled.
+``UpdateRepositoryName``, tags (Tag/Untag/ListTagsForResource and on create), and the initial
+commit a template's ``Code`` property makes: the ZIP (which must exist in S3) becomes the
+files of one commit by "AWS CodeCommit" ("Initial commit by AWS CodeCommit") on the declared
+branch, with git's object ids (blob, tree and commit SHA-1s), read back with ``ListBranches``,
+``GetBranch``, ``GetCommit``, ``GetFolder`` and ``GetFile``. ``AWS::CodeCommit::Repository`` is
+handled.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.core.utils import iso_8601_datetime_with_milliseconds
 
-from ._support import Handler, extend_init, file_under, handles, override
+from ._support import Handler, aws_managed_key, extend_init, file_under, handles, override
 
 
 def _backend(account_id: str, region_name: str) -> Any:
@@ -37,14 +40,8 @@ def _kms_key(account_id: str, region_name: str, key: str | None) -> str:
 
     kms = kms_backends[account_id][region_name]
     if not key:  # the AWS managed key of the service, created on first use
-        key_id = kms.get_key_id_from_alias("alias/aws/codecommit")
-        if key_id is None:
-            managed = kms.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT",
-                                     "Default key that protects my CodeCommit repositories", None)
-            managed.key_manager = "AWS"
-            kms.create_alias(managed.id, "alias/aws/codecommit")
-            key_id = managed.id
-        return kms.describe_key(key_id).id
+        return aws_managed_key(account_id, region_name, "codecommit",
+                               "Default key that protects my CodeCommit repositories").id
     try:
         found = kms.describe_key(kms.any_id_to_key_id(key))
     except Exception:
@@ -122,6 +119,94 @@ def _install_backend() -> None:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         __init__.original(self, *args, **kwargs)
         self.branches: dict[str, str] = {}
+        self.commits: dict[str, Commit] = {}
+
+
+# --------------------------------------------------------------------------- repository content
+
+CODECOMMIT_AUTHOR = ("AWS CodeCommit", "noreply-awscodecommit@amazon.com")
+INITIAL_MESSAGE = "Initial commit by AWS CodeCommit"
+
+
+def _git_id(kind: str, data: bytes) -> str:
+    """git's object id: SHA-1 of "<kind> <size>\\0<data>"."""
+    return hashlib.sha1(f"{kind} {len(data)}".encode() + b"\0" + data).hexdigest()
+
+
+class Commit:
+    """One commit: its files (path -> (blob id, mode, content)) and the tree id of every folder."""
+
+    def __init__(self, files: dict[str, tuple[bytes, str]], message: str, author: tuple[str, str],
+                 parents: list[str] | None = None):
+        import time
+
+        self.files = {path: (_git_id("blob", data), mode, data) for path, (data, mode) in files.items()}
+        self.trees: dict[str, str] = {}
+        self.tree_id = self._tree("")
+        self.message, self.parents = message, list(parents or [])
+        self.person = {"name": author[0], "email": author[1], "date": f"{int(time.time())} +0000"}
+        who = f"{author[0]} <{author[1]}> {self.person['date']}"
+        body = f"tree {self.tree_id}\n" + "".join(f"parent {p}\n" for p in self.parents)
+        body += f"author {who}\ncommitter {who}\n\n{message}\n"
+        self.commit_id = _git_id("commit", body.encode())
+
+    def entries(self, folder: str) -> tuple[dict[str, tuple[str, str]], list[str]]:
+        """(files directly in ``folder``: name -> (blob id, mode), names of its sub-folders)."""
+        prefix = f"{folder}/" if folder else ""
+        files, subs = {}, set()
+        for path, (blob, mode, _) in self.files.items():
+            if not path.startswith(prefix):
+                continue
+            rest = path[len(prefix):]
+            if "/" in rest:
+                subs.add(rest.split("/", 1)[0])
+            else:
+                files[rest] = (blob, mode)
+        return files, sorted(subs)
+
+    def _tree(self, folder: str) -> str:
+        files, subs = self.entries(folder)
+        items = [(name, mode, blob) for name, (blob, mode) in files.items()]
+        items += [(name, "40000", self._tree(f"{folder}/{name}" if folder else name)) for name in subs]
+        # git orders entries by name, a folder's name compared as if it ended with "/"
+        items.sort(key=lambda e: e[0] + ("/" if e[1] == "40000" else ""))
+        data = b"".join(f"{mode} {name}".encode() + b"\0" + bytes.fromhex(oid) for name, mode, oid in items)
+        tree_id = _git_id("tree", data)
+        self.trees[folder] = tree_id
+        return tree_id
+
+    def describe(self) -> dict[str, Any]:
+        return {"commitId": self.commit_id, "treeId": self.tree_id, "parents": self.parents,
+                "message": self.message + "\n", "author": dict(self.person), "committer": dict(self.person),
+                "additionalData": ""}
+
+
+def _zip_files(data: bytes) -> dict[str, tuple[bytes, str]]:
+    import io
+    import zipfile
+
+    files = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            executable = (info.external_attr >> 16) & 0o111
+            files[info.filename.lstrip("/")] = (archive.read(info), "100755" if executable else "100644")
+    return files
+
+
+def _resolve_commit(repo: Any, specifier: str | None) -> Commit:
+    """A commit from a branch name or a commit id (the default branch when none is given)."""
+    spec = specifier or repo.repository_metadata.get("defaultBranch")
+    commit_id = repo.branches.get(spec, spec)
+    commit = repo.commits.get(commit_id)
+    if commit is None:
+        raise _error("CommitDoesNotExistException", f"Could not find commit {spec}")
+    return commit
+
+
+def _mode_name(mode: str) -> str:
+    return {"100755": "EXECUTABLE", "120000": "SYMLINK"}.get(mode, "NORMAL")
 
 
 def _install_api() -> None:
@@ -236,6 +321,48 @@ def _install_api() -> None:
             raise _error("BranchDoesNotExistException", f"{name} does not exist")
         return json.dumps({"branch": {"branchName": name, "commitId": repo.branches[name]}})
 
+    @op
+    def get_commit(self: Any) -> str:
+        repo = _repo(self.codecommit_backend, self._get_param("repositoryName"))
+        commit = repo.commits.get(self._get_param("commitId") or "")
+        if commit is None:
+            raise _error("CommitIdDoesNotExistException", f"Could not find commit {self._get_param('commitId')}")
+        return json.dumps({"commit": commit.describe()})
+
+    @op
+    def get_folder(self: Any) -> str:
+        repo = _repo(self.codecommit_backend, self._get_param("repositoryName"))
+        commit = _resolve_commit(repo, self._get_param("commitSpecifier"))
+        folder = (self._get_param("folderPath") or "/").strip("/")
+        if folder not in commit.trees:
+            raise _error("FolderDoesNotExistException", f"Could not find path {self._get_param('folderPath')}")
+        files, subs = commit.entries(folder)
+
+        def absolute(name: str) -> str:
+            return f"{folder}/{name}" if folder else name
+
+        return json.dumps({
+            "commitId": commit.commit_id, "folderPath": f"/{folder}" if folder else "/", "treeId": commit.trees[folder],
+            "subFolders": [{"treeId": commit.trees[absolute(n)], "absolutePath": absolute(n), "relativePath": n}
+                           for n in subs],
+            "files": [{"blobId": blob, "absolutePath": absolute(n), "relativePath": n, "fileMode": _mode_name(mode)}
+                      for n, (blob, mode) in sorted(files.items())],
+            "symbolicLinks": [], "subModules": []})
+
+    @op
+    def get_file(self: Any) -> str:
+        import base64
+
+        repo = _repo(self.codecommit_backend, self._get_param("repositoryName"))
+        commit = _resolve_commit(repo, self._get_param("commitSpecifier"))
+        path = (self._get_param("filePath") or "").strip("/")
+        if path not in commit.files:
+            raise _error("FileDoesNotExistException", f"Could not find file {self._get_param('filePath')}")
+        blob, mode, data = commit.files[path]
+        return json.dumps({"commitId": commit.commit_id, "blobId": blob, "filePath": path,
+                           "fileMode": _mode_name(mode), "fileSize": len(data),
+                           "fileContent": base64.b64encode(data).decode()})
+
     for name, fn in api.items():
         override(CodeCommitResponse, name)(fn)
 
@@ -254,10 +381,16 @@ def _seed(account_id: str, region_name: str, repo: Any, code: dict[str, Any]) ->
     if obj is None:
         raise _error("InvalidParameterException",
                      f"The S3 object s3://{location['Bucket']}/{location['Key']} of the repository code does not exist")
-    if not obj.value.startswith(b"PK"):
-        raise _error("InvalidParameterException", "The repository code must be a ZIP archive")
+    import zipfile
+
+    try:
+        files = _zip_files(obj.value)
+    except zipfile.BadZipFile:
+        raise _error("InvalidParameterException", "The repository code must be a ZIP archive") from None
+    commit = Commit(files, INITIAL_MESSAGE, CODECOMMIT_AUTHOR)
     branch = code.get("BranchName") or "main"
-    repo.branches[branch] = hashlib.sha1(obj.value).hexdigest()
+    repo.commits[commit.commit_id] = commit
+    repo.branches[branch] = commit.commit_id
     repo.repository_metadata["defaultBranch"] = branch
 
 

@@ -9,6 +9,17 @@ hostnames enabled; subnets and security groups must exist. The API gets EC2's de
 (an endpoint without a type is a Gateway endpoint, which has no private DNS) and
 ModifyVpcEndpoint's PrivateDnsEnabled. Subnets of a VPC other than the default one are never
 default subnets (no public IPs on launch), whatever their availability zone.
+
+Dependencies, as EC2 checks them (moto checked few): a security group cannot be created in a
+VPC that does not exist (InvalidVpcID.NotFound, with AWS's message); a subnet that still holds
+network interfaces (EFS mount targets, interface endpoints, NAT gateways, instances), a VPC that
+still holds security groups other than its default one or an attached internet gateway, and a
+security group used by a network interface or referenced by another group's rule cannot be
+deleted (DependencyViolation); a VPC endpoint's subnets, security groups and route tables, and
+the subnet a route table is associated with, must be in the same VPC (the wording of these
+refusals follows EC2's "belong to different networks" errors). So that these checks hold,
+network interfaces go when what made them goes: a deleted NAT gateway removes its interface,
+an interface endpoint gains and loses interfaces with its subnets.
 """
 
 from __future__ import annotations
@@ -108,6 +119,14 @@ def check_private_dns(ec2: Any, vpc_id: str, endpoint_type: str | None, private_
             f"true for {vpc_id}")
 
 
+def _same_network(actual_vpc: str, vpc_id: str, what: str) -> None:
+    """A VPC endpoint's subnets, groups and route tables are in its VPC (InvalidParameter otherwise)."""
+    if actual_vpc != vpc_id:
+        from moto.ec2.exceptions import EC2ClientError
+
+        raise EC2ClientError("InvalidParameter", f"{what} and VPC {vpc_id} belong to different networks")
+
+
 def _install_endpoint() -> None:
     from moto.ec2.models.vpcs import VPCEndPoint, VPCBackend
 
@@ -119,12 +138,19 @@ def _install_endpoint() -> None:
         endpoint_type = endpoint_type or "Gateway"  # EC2's default type
         if endpoint_type.lower() == "gateway":
             kwargs["private_dns_enabled"] = False  # private DNS applies to interface endpoints only
+        self.get_vpc(vpc_id)  # InvalidVpcID.NotFound first
         check_private_dns(self, vpc_id, endpoint_type, kwargs.get("private_dns_enabled"))
         for group_id in kwargs.get("security_group_ids") or []:
-            if self.get_security_group_from_id(group_id) is None:
+            group = self.get_security_group_from_id(group_id)
+            if group is None:
                 from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError
 
                 raise InvalidSecurityGroupNotFoundError(group_id)
+            _same_network(group.vpc_id, vpc_id, f"Security group {group_id}")
+        for subnet_id in kwargs.get("subnet_ids") or []:
+            _same_network(self.get_subnet(subnet_id).vpc_id, vpc_id, f"Subnet {subnet_id}")
+        for table_id in route_table_ids or []:
+            _same_network(self.get_route_table(table_id).vpc_id, vpc_id, f"Route table {table_id}")
         return create_vpc_endpoint.original(self, vpc_id, service_name, endpoint_type, policy_document,
                                             route_table_ids or [], *args, **kwargs)
 
@@ -205,8 +231,103 @@ def _install_subnets() -> None:
         return subnet
 
 
+def _dependency_violation(message: str) -> Exception:
+    from moto.ec2.exceptions import DependencyViolationError
+
+    return DependencyViolationError(message)
+
+
+def _install_dependencies() -> None:
+    from moto.ec2 import exceptions
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+    from moto.ec2.models.route_tables import RouteBackend
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+    from moto.ec2.models.subnets import SubnetBackend
+    from moto.ec2.models.vpcs import VPCBackend, VPCEndPoint
+    from moto.ec2.utils import random_private_ip
+
+    @override(exceptions.InvalidVPCIdError, "__init__")
+    def invalid_vpc_init(self: Any, vpc_id: Any) -> None:
+        ids = sorted(vpc_id) if isinstance(vpc_id, (set, list, tuple)) else [vpc_id]
+        # AWS: "The vpc ID 'vpc-0123456789abcdef0' does not exist" (moto: "VpcID ... does not exist.")
+        exceptions.EC2ClientError.__init__(self, "InvalidVpcID.NotFound",
+                                           f"The vpc ID '{', '.join(str(i) for i in ids)}' does not exist")
+
+    @override(SecurityGroupBackend)
+    def create_security_group(self: Any, name: str, description: str, vpc_id: str | None = None,
+                              *args: Any, **kwargs: Any) -> Any:
+        if vpc_id and vpc_id not in self.vpcs:
+            raise exceptions.InvalidVPCIdError(vpc_id)
+        return create_security_group.original(self, name, description, vpc_id, *args, **kwargs)
+
+    @override(SecurityGroupBackend)
+    def delete_security_group(self: Any, name: str | None = None, group_id: str | None = None) -> None:
+        group = self.get_security_group_from_id(group_id) if group_id else (
+            self.get_security_group_by_name_or_id(name) if name else None)
+        if group is not None:
+            in_use = any(group in eni.group_set for eni in self.enis.values())
+            referenced = any(
+                rule.source_group.get("GroupId") == group.id
+                for groups in self.groups.values() for other in groups.values() if other.id != group.id
+                for rule in [*other.ingress_rules, *other.egress_rules])
+            if in_use or referenced:
+                raise _dependency_violation(f"resource {group.id} has a dependent object")
+        return delete_security_group.original(self, name, group_id)
+
+    @override(SubnetBackend)
+    def delete_subnet(self: Any, subnet_id: str) -> Any:
+        if any(getattr(eni.subnet, "id", None) == subnet_id for eni in self.enis.values()):
+            raise _dependency_violation(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+        return delete_subnet.original(self, subnet_id)
+
+    @override(VPCBackend)
+    def delete_vpc(self: Any, vpc_id: str) -> Any:
+        others = [g for g in self.groups.get(vpc_id, {}).values() if g.name != "default"]
+        attached = [igw for igw in self.internet_gateways.values() if igw.vpc is not None and igw.vpc.id == vpc_id]
+        if vpc_id in self.vpcs and (others or attached):
+            raise _dependency_violation(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
+        return delete_vpc.original(self, vpc_id)
+
+    @override(RouteBackend)
+    def associate_route_table(self: Any, route_table_id: str, gateway_id: str | None = None,
+                              subnet_id: str | None = None) -> str:
+        table = self.get_route_table(route_table_id)
+        if subnet_id is not None and self.get_subnet(subnet_id).vpc_id != table.vpc_id:
+            raise exceptions.EC2ClientError(
+                "InvalidParameterValue", f"Route table {route_table_id} and subnet {subnet_id} belong to different networks")
+        return associate_route_table.original(self, route_table_id, gateway_id, subnet_id)
+
+    @override(NatGatewayBackend)
+    def delete_nat_gateway(self: Any, nat_gateway_id: str) -> Any:
+        nat = delete_nat_gateway.original(self, nat_gateway_id)
+        eni = getattr(nat, "_eni", None)
+        if eni is not None and eni.id in self.enis:
+            for address in self.addresses:
+                if address.eni is eni:
+                    self.disassociate_address(address=address.public_ip)
+            self.enis.pop(eni.id, None)
+        return nat
+
+    @override(VPCEndPoint)
+    def modify(self: Any, policy_doc: Any, add_subnets: Any, remove_subnets: Any, *args: Any) -> None:
+        modify.original(self, policy_doc, add_subnets, remove_subnets, *args)
+        if (self.vpc_endpoint_type or "").lower() != "interface":
+            return
+        backend = self.ec2_backend
+        for eni_id in list(self.network_interface_ids):
+            eni = backend.enis.get(eni_id)
+            if eni is None or eni.subnet.id not in self.subnet_ids:
+                backend.enis.pop(eni_id, None)
+                self.network_interface_ids.remove(eni_id)
+        covered = {backend.enis[e].subnet.id for e in self.network_interface_ids}
+        for subnet_id in self.subnet_ids:
+            if subnet_id not in covered:
+                self.network_interface_ids.append(backend.create_network_interface(subnet_id, random_private_ip()).id)
+
+
 def install() -> None:
     handles("AWS::EC2::VPC", "AWS::EC2::VPCEndpoint")
+    _install_dependencies()
     _install_subnets()
     _install_vpc()
     _install_endpoint()

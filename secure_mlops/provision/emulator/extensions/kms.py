@@ -6,7 +6,8 @@ deletes keys at once. This extension applies every property, serialises the poli
 default key policy when none is given), updates policy, description, rotation, enablement
 and tags in place (KeySpec/KeyUsage/MultiRegion/Origin changes replace the key), and deletes
 as CloudFormation does: the key is scheduled for deletion after PendingWindowInDays (default
-30) and stays readable as PendingDeletion.
+30) and stays readable as PendingDeletion. The keys moto makes on first use of a reserved
+alias (``alias/aws/<service>``) are AWS managed keys (KeyManager AWS), as on AWS.
 """
 
 from __future__ import annotations
@@ -130,7 +131,19 @@ def _install() -> None:
             kms.schedule_key_deletion(self.id, int(props.get("PendingWindowInDays", 30)))
 
 
+def _install_managed_keys() -> None:
+    from moto.kms.models import KmsBackend
+
+    @override(KmsBackend)
+    def _generate_default_keys(self: Any, alias_name: str) -> str | None:
+        key_id = _generate_default_keys.original(self, alias_name)
+        if key_id is not None:
+            self.keys[key_id].key_manager = "AWS"
+        return key_id
+
+
 def install() -> None:
     handles("AWS::KMS::Key")
     _install()
+    _install_managed_keys()
     file_under("kms")

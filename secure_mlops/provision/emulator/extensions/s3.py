@@ -6,8 +6,14 @@ bucket properties moto's CloudFormation drops.
   DeleteBucketEncryption returns a bucket to SSE-S3 (a bucket is never unencrypted).
 - Bucket policies are evaluated for each object request as AWS does (moto ignores their
   conditions, so a TLS-only Deny denies everything): conditions on aws:SecureTransport (the
-  emulator stands in for HTTPS endpoints: true), aws:PrincipalArn/Account, aws:SourceVpce
-  (absent: the tool does not call through a VPC endpoint), encryption headers.
+  emulator stands in for HTTPS endpoints: true), aws:PrincipalArn (an assumed role's ARN with
+  its path)/Account, aws:SourceVpce and aws:SourceVpc, encryption headers.
+- Network placement (``emulator/network.py``, a simulation): a request that carries the
+  ``x-secure-mlops-emulator-source-vpce`` header comes through that S3 gateway endpoint:
+  aws:SourceVpce/aws:SourceVpc are set and the endpoint's policy is evaluated too (anything
+  it does not allow is denied, as AWS does for endpoint policies). A header naming anything
+  but an S3 gateway endpoint of the caller's account and region is refused (AccessDenied).
+  Without the header, requests come from outside any VPC (the keys are absent).
 - PutBucketLogging checks log-delivery grants only where the target bucket uses ACLs (with
   Object Ownership "BucketOwnerEnforced" delivery is granted by bucket policy).
 - PutBucketPolicy rejects what S3 rejects: a policy that is not a JSON object with
@@ -30,6 +36,7 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
+from ..network import SOURCE_VPCE_HEADER
 from ._conditions import ALLOW, DENY, evaluate, request_context
 from ._support import Handler, PropertyValidationError, check_properties, file_under, handles, override, resource_tags
 
@@ -114,6 +121,31 @@ def check_bucket_policy(bucket: Any, policy: str | bytes) -> dict[str, Any]:
     return doc
 
 
+#: request-context entries of the emulator (not condition keys): why a request is refused, and
+#: the policy of the gateway endpoint it comes through
+_REFUSED = "emulator:refused"
+_ENDPOINT_POLICY = "emulator:endpoint-policy"
+
+
+def _through_endpoint(ctx: dict[str, Any], account_id: str, region: str, vpce_id: str) -> None:
+    """The request comes through S3 gateway endpoint ``vpce_id`` (network.inside_vpc): set the
+    keys AWS sets for such a request, or refuse it when there is no such endpoint."""
+    from moto.ec2.models import ec2_backends
+
+    endpoint = ec2_backends[account_id][region].vpc_end_points.get(vpce_id)
+    if (endpoint is None or getattr(endpoint, "state", "available") == "deleted"
+            or (endpoint.vpc_endpoint_type or "Gateway").lower() != "gateway"
+            or endpoint.service_name != f"com.amazonaws.{region}.s3"):
+        ctx[_REFUSED] = (f"{vpce_id} is not an S3 gateway endpoint of account {account_id} in {region}: "
+                         f"no request can come through it (header {SOURCE_VPCE_HEADER})")
+        return
+    ctx["aws:SourceVpce"] = vpce_id
+    ctx["aws:SourceVpc"] = endpoint.vpc_id
+    document = endpoint.policy_document
+    ctx[_ENDPOINT_POLICY] = (json.loads(document) if isinstance(document, str) else document) or {
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+
+
 def _install_backend() -> None:
     from moto.s3.models import FakeBucket, PublicAccessBlock, S3Backend
 
@@ -123,21 +155,41 @@ def _install_backend() -> None:
     def setup_class(self: Any, request: Any, *args: Any, **kwargs: Any) -> None:
         setup_class.original(self, request, *args, **kwargs)
         _REQUEST.context = None
+        headers = dict(self.headers or {})
         try:
             from ._support import caller_arn
 
-            _REQUEST.context = request_context(self.get_current_account(), caller_arn(self),
-                                               dict(self.headers or {}))
+            ctx = request_context(self.get_current_account(), caller_arn(self), headers)
         except Exception:  # no usable identity: the policy is evaluated without a principal
-            _REQUEST.context = request_context(self.get_current_account(), "")
+            ctx = request_context(self.get_current_account(), "")
+        vpce = next((v for k, v in headers.items() if k.lower() == SOURCE_VPCE_HEADER), None)
+        if vpce:
+            _through_endpoint(ctx, self.get_current_account(), self.region, vpce)
+        _REQUEST.context = ctx
+
+    def refuse_outside(fn: Any) -> Any:
+        def serve(self: Any, request: Any, full_url: str) -> Any:
+            reason = (getattr(_REQUEST, "context", None) or {}).get(_REFUSED)
+            if reason:
+                raise _error("AccessDenied", reason)
+            return fn(self, request, full_url)
+        return serve
+
+    S3Response._bucket_response = refuse_outside(S3Response._bucket_response)
+    S3Response._key_response = refuse_outside(S3Response._key_response)
 
     @override(FakeBucket)
     def get_permission(self: Any, action: str, resource: str) -> Any:
         from moto.iam.access_control import PermissionResult
 
+        ctx = getattr(_REQUEST, "context", None) or request_context(self.account_id, "")
+        if ctx.get(_REFUSED):
+            return PermissionResult.DENIED
+        endpoint_policy = ctx.get(_ENDPOINT_POLICY)
+        if endpoint_policy is not None and evaluate(endpoint_policy, action, resource, ctx) != ALLOW:
+            return PermissionResult.DENIED  # an endpoint policy only lets through what it allows
         if self.policy is None:
             return PermissionResult.NEUTRAL
-        ctx = getattr(_REQUEST, "context", None) or request_context(self.account_id, "")
         result = evaluate(json.loads(self.policy), action, resource, ctx)
         return {ALLOW: PermissionResult.PERMITTED, DENY: PermissionResult.DENIED}.get(result, PermissionResult.NEUTRAL)
 

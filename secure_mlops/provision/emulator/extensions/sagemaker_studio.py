@@ -4,9 +4,18 @@ moto keeps domains (create/describe/list/delete) but gives them ids AWS never is
 (``d-<name>``), no tags unless some were given, no validation and no update. It has no user
 profiles. This extension:
 
-- gives domains AWS-shaped ids (``d-`` + 12 characters), EFS ids, boundary security groups and
-  URLs, checks CreateDomain as SageMaker does (enums, VPC, subnets in that VPC, security
-  groups, KMS key, execution role) and adds ``UpdateDomain``;
+- gives domains AWS-shaped ids (``d-`` + 12 characters), boundary security groups and URLs,
+  checks CreateDomain as SageMaker does (enums, VPC, subnets in that VPC, security groups, KMS
+  key, execution role) and adds ``UpdateDomain``;
+- creates what SageMaker creates for a domain's home directories: an encrypted EFS file system
+  (``HomeEfsFileSystemId``; the domain's KmsKeyId, else the ``aws/elasticfilesystem`` key),
+  tagged ``ManagedByAmazonSageMakerResource``, the security groups
+  ``security-group-for-inbound-nfs-<domain>`` and ``security-group-for-outbound-nfs-<domain>``
+  (NFS, and the Lustre ports, from one to the other, nothing else), and a mount target per
+  availability zone of the domain's subnets. ``DeleteDomain`` keeps all of it unless
+  ``RetentionPolicy.HomeEfsFileSystem`` is ``Delete`` (then the mount targets and the file
+  system go; the two security groups stay: what AWS does with them then is not documented),
+  so the VPC's subnets cannot be deleted while the file system is mounted there;
 - adds user profiles (Create/Describe/List/Update/DeleteUserProfile), kept on moto's SageMaker
   backend, taggable by ARN; a domain with user profiles cannot be deleted;
 - handles ``AWS::SageMaker::Domain`` and ``AWS::SageMaker::UserProfile`` in CloudFormation.
@@ -19,7 +28,7 @@ from typing import Any
 from moto.core.common_models import BaseModel, CloudFormationModel
 from moto.core.utils import utcnow
 
-from ._support import Handler, extend_init, file_under, handles, new_hex_id, new_id, override
+from ._support import Handler, aws_managed_key, extend_init, file_under, handles, new_hex_id, new_id, override
 
 ROLE_ARN_PATTERN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
 
@@ -233,6 +242,74 @@ def list_user_profiles(self: Any, domain_id: str | None, name_contains: str | No
     return sorted(found, key=lambda p: getattr(p, key), reverse=(sort_order or "Descending") == "Descending")
 
 
+# --------------------------------------------------------------------------- home directories (EFS)
+
+#: the tag SageMaker puts on what it creates for a domain (value: the domain's ARN)
+MANAGED_TAG = "ManagedByAmazonSageMakerResource"
+#: TCP ports the outbound group may reach the inbound group on: Lustre (988, 1018-1023), NFS (2049)
+HOME_PORTS = ((988, 988), (1018, 1023), (2049, 2049))
+
+
+def _nfs_group(ec2: Any, direction: str, domain: Any) -> Any:
+    return ec2.create_security_group(
+        f"security-group-for-{direction}-nfs-{domain.id}",
+        f"[DO NOT DELETE] Security Group that allows {direction} NFS traffic for SageMaker Notebooks "
+        f"Domain [{domain.id}]",
+        domain.vpc_id, tags={MANAGED_TAG: domain.arn})
+
+
+def create_home_efs(account_id: str, region_name: str, domain: Any) -> None:
+    """The EFS file system, NFS security groups and mount targets SageMaker creates for a domain."""
+    from moto.ec2.models import ec2_backends
+    from moto.efs.models import efs_backends
+    from moto.kms.models import kms_backends
+
+    from .cfn_ec2_rules import rule_args
+
+    ec2 = ec2_backends[account_id][region_name]
+    efs = efs_backends[account_id][region_name]
+    if domain.kms_key_id:
+        kms = kms_backends[account_id][region_name]
+        key_arn = kms.describe_key(kms.any_id_to_key_id(domain.kms_key_id)).arn
+    else:
+        key_arn = aws_managed_key(account_id, region_name, "elasticfilesystem",
+                                  "Default key that protects my EFS filesystems when no other key is defined").arn
+    fs = efs.create_file_system(
+        creation_token=new_hex_id("sagemaker-", 32), performance_mode="generalPurpose", encrypted=True,
+        kms_key_id=key_arn, throughput_mode="bursting", provisioned_throughput_in_mibps=None,
+        availability_zone_name=None, backup=False, tags=[{"Key": MANAGED_TAG, "Value": domain.arn}])
+    domain.home_efs_file_system_id = fs.file_system_id
+    if not domain.vpc_id:
+        return
+    inbound, outbound = _nfs_group(ec2, "inbound", domain), _nfs_group(ec2, "outbound", domain)
+    for group in (inbound, outbound):  # neither keeps EC2's default allow-all egress rule
+        ec2.revoke_security_group_egress(**rule_args(group.id, {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}, True))
+    for low, high in HOME_PORTS:
+        rule = {"IpProtocol": "tcp", "FromPort": low, "ToPort": high}
+        ec2.authorize_security_group_ingress(**rule_args(inbound.id, {**rule, "SourceSecurityGroupId": outbound.id}, False))
+        ec2.authorize_security_group_egress(**rule_args(outbound.id, {**rule, "DestinationSecurityGroupId": inbound.id}, True))
+    zones: set[str] = set()
+    for subnet_id in domain.subnet_ids or []:
+        subnet = ec2.get_subnet(subnet_id)
+        if subnet.availability_zone in zones:  # EFS: one mount target per availability zone
+            continue
+        zones.add(subnet.availability_zone)
+        efs.create_mount_target(fs.file_system_id, subnet_id, None, [inbound.id])
+
+
+def delete_home_efs(account_id: str, region_name: str, domain: Any) -> None:
+    """RetentionPolicy HomeEfsFileSystem=Delete: the mount targets and the file system (the data) go."""
+    from moto.efs.models import efs_backends
+
+    efs = efs_backends[account_id][region_name]
+    fs = efs.file_systems_by_id.get(domain.home_efs_file_system_id)
+    if fs is None:
+        return
+    for target in list(fs.iter_mount_targets()):
+        efs.delete_mount_target(target.mount_target_id)
+    efs.delete_file_system(fs.file_system_id)
+
+
 # --------------------------------------------------------------------------- domains
 
 
@@ -362,16 +439,26 @@ def _install_backend() -> None:
     def create_domain(self: Any, **kwargs: Any) -> Any:
         _check_domain(self, kwargs)
         result = create_domain.original(self, **kwargs)
-        result["DomainId"] = result["DomainArn"].rsplit("/", 1)[1]  # CreateDomain answers the id too
+        domain_id = result["DomainArn"].rsplit("/", 1)[1]
+        try:
+            create_home_efs(self.account_id, self.region_name, self.domains[domain_id])
+        except Exception:
+            del self.domains[domain_id]
+            raise
+        result["DomainId"] = domain_id  # CreateDomain answers the id too
         return result
 
     @override(SageMakerModelBackend)
     def delete_domain(self: Any, domain_id: str, retention_policy: Any = None) -> None:
-        _domain(self, domain_id)
+        domain = _domain(self, domain_id)
         if any(p.domain_id == domain_id for p in self.user_profiles.values()):
             raise _errors().ResourceInUseException(
                 message=f"Domain {domain_id} has user profiles; delete them before deleting the domain."
             )
+        home = (retention_policy or {}).get("HomeEfsFileSystem", "Retain")
+        _enum(home, "retentionPolicy.homeEfsFileSystem", ["Retain", "Delete"])
+        if home == "Delete":
+            delete_home_efs(self.account_id, self.region_name, domain)
         delete_domain.original(self, domain_id, retention_policy)
 
     @override(Domain)
@@ -380,7 +467,7 @@ def _install_backend() -> None:
         # AWS ids: d-<12>, fs-<17 hex>, sg-<17 hex>; URL of the Studio domain
         self.id = new_id("d-", 12)
         self.arn = arn_formatter("domain", self.id, self.account_id, self.region_name)
-        self.home_efs_file_system_id = new_hex_id("fs-")
+        self.home_efs_file_system_id = None  # create_home_efs: the file system SageMaker creates
         self.security_group_id_for_domain_boundary = new_hex_id("sg-")
         self.url = f"https://{self.id}.studio.{self.region_name}.sagemaker.aws"
         self.tags = list(self.tags or [])

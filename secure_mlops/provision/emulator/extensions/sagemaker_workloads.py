@@ -19,7 +19,11 @@ StopProcessingJob "stops" a completed job). This extension:
   (``sagemaker::training_job`` / ``sagemaker::processing_job``, default: immediately, as moto
   did; a test can hold them InProgress with ``/moto-api/state-manager/set-transition``);
   ``StopTrainingJob`` and ``StopProcessingJob`` stop a job that is in progress and refuse any
-  other, as AWS does.
+  other, as AWS does; a stopped job goes Stopping → Stopped through the same state models;
+- ``StopNotebookInstance``: the instance goes Stopping → Stopped through the state model
+  ``sagemaker::notebook_instance`` (immediately by default); while it is Stopping it cannot be
+  updated or deleted. Each Describe call counts as one poll for ``manual`` progressions.
+  CloudFormation waits for Stopped before it updates or replaces an instance.
 """
 
 from __future__ import annotations
@@ -154,6 +158,12 @@ def _notebook_from_template(backend: Any, name: str, props: dict[str, Any], tags
     return notebook
 
 
+def _stop_and_wait(backend: Any, notebook: Any) -> None:
+    """Stop an instance and wait until it is Stopped, as CloudFormation's handler does."""
+    backend.stop_notebook_instance(notebook.notebook_instance_name)
+    notebook.status = "Stopped"
+
+
 def _install_notebooks() -> None:
     from moto.core.responses import ActionResult, EmptyResult
     from moto.sagemaker.models import FakeSagemakerNotebookInstance, SageMakerModelBackend
@@ -176,6 +186,33 @@ def _install_notebooks() -> None:
         return notebook
 
     override(SageMakerModelBackend)(update_notebook_instance)
+
+    def status_get(self: Any) -> Any:
+        state = self.__dict__.get("sm_stop_state")
+        if state is not None and state.status == "Stopped":
+            self.status = "Stopped"
+        return self.__dict__.get("sm_status")
+
+    def status_set(self: Any, value: Any) -> None:
+        self.__dict__["sm_status"] = value
+        self.__dict__["sm_stop_state"] = None
+
+    FakeSagemakerNotebookInstance.status = property(status_get, status_set)
+
+    @override(FakeSagemakerNotebookInstance)
+    def stop(self: Any) -> None:
+        from moto.moto_api._internal.managed_state_model import ManagedState
+
+        self.status = "Stopping"
+        self.__dict__["sm_stop_state"] = ManagedState(_NOTEBOOK, [("Stopping", "Stopped")])
+
+    @override(SageMakerResponse, "describe_notebook_instance")
+    def describe_notebook_instance_api(self: Any) -> Any:
+        notebook = self.sagemaker_backend.get_notebook_instance(self._get_param("NotebookInstanceName"))
+        state = notebook.__dict__.get("sm_stop_state")
+        if state is not None:
+            state.advance()  # one poll
+        return ActionResult(notebook.to_dict())
 
     @override(FakeSagemakerNotebookInstance)
     def to_dict(self: Any) -> dict[str, Any]:
@@ -240,12 +277,12 @@ def _install_notebooks() -> None:
             if name == original_resource.notebook_instance_name:
                 name = f"{name[:50]}-{utcnow().strftime('%H%M%S%f')[:12]}"
             new = _notebook_from_template(backend, name, props, original_resource.tags)
-            backend.stop_notebook_instance(original_resource.notebook_instance_name)
+            _stop_and_wait(backend, original_resource)
             backend.delete_notebook_instance(original_resource.notebook_instance_name)
             return new
         notebook = original_resource
         was_running = notebook.status == "InService"
-        backend.stop_notebook_instance(notebook.notebook_instance_name)
+        _stop_and_wait(backend, notebook)
         changes = {k: props.get(k) for k in ("InstanceType", "RoleArn", "VolumeSizeInGB", "RootAccess",
                                              "InstanceMetadataServiceConfiguration")}
         changes.update({
@@ -271,6 +308,14 @@ def _install_notebooks() -> None:
             backend.start_notebook_instance(notebook.notebook_instance_name)
         notebook.cfn_properties = props
         return notebook
+
+    @override(FakeSagemakerNotebookInstance, kind="classmethod")
+    def delete_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
+                                        region_name: str) -> None:
+        backend = _backend(account_id, region_name)
+        notebook = backend.get_notebook_instance(resource_name.split("/")[-1])
+        _stop_and_wait(backend, notebook)
+        backend.delete_notebook_instance(notebook.notebook_instance_name)
 
     @override(FakeSagemakerNotebookInstance, kind="classmethod")
     def has_cfn_attr(cls: Any, attr: str) -> bool:
@@ -398,6 +443,8 @@ def _install_models() -> None:
 
 _TRAINING = "sagemaker::training_job"
 _PROCESSING = "sagemaker::processing_job"
+_NOTEBOOK = "sagemaker::notebook_instance"
+_FINAL = ("Completed", "Stopped", "Failed")
 
 
 def _state(backend: Any, kind: str, name: str) -> Any:
@@ -405,34 +452,39 @@ def _state(backend: Any, kind: str, name: str) -> Any:
 
     states = backend.job_states.setdefault(kind, {})
     if name not in states:
-        states[name] = ManagedState(kind, [("InProgress", "Completed")])
+        states[name] = ManagedState(kind, [("InProgress", "Completed"), ("Stopping", "Stopped")])
     return states[name]
 
 
+def _stopping(state: Any) -> None:
+    """A job's state starts over at Stopping (its transition to Stopped is configured like the rest)."""
+    from datetime import datetime
+
+    state.status = "Stopping"
+    state._tick = 0
+    state._time_progressed = datetime.now()
+
+
 def _refresh_training(backend: Any, job: Any) -> None:
-    if job.training_job_status in ("Stopping", "Stopped", "Failed"):
-        if job.training_job_status == "Stopping":
-            job.training_job_status = job.secondary_status = "Stopped"
+    if job.training_job_status in _FINAL:
         return
     status = _state(backend, _TRAINING, job.training_job_name).status
     if status != job.training_job_status:
         job.training_job_status = status
-        job.secondary_status = "Completed" if status == "Completed" else "Training"
+        job.secondary_status = status if status in ("Completed", "Stopping", "Stopped") else "Training"
         job.last_modified_time = utcnow()
-        if status == "Completed":
+        if status in _FINAL:
             job.training_end_time = utcnow()
 
 
 def _refresh_processing(backend: Any, job: Any) -> None:
-    if job.processing_job_status in ("Stopping", "Stopped", "Failed"):
-        if job.processing_job_status == "Stopping":
-            job.processing_job_status = "Stopped"
+    if job.processing_job_status in _FINAL:
         return
     status = _state(backend, _PROCESSING, job.processing_job_name).status
     if status != job.processing_job_status:
         job.processing_job_status = status
         job.last_modified_time = utcnow()
-        if status == "Completed":
+        if status in _FINAL:
             job.processing_end_time = utcnow()
 
 
@@ -442,8 +494,8 @@ def _install_jobs() -> None:
     from moto.sagemaker.models import FakeProcessingJob, FakeTrainingJob, SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
 
-    state_manager.register_default_transition(_TRAINING, transition={"progression": "immediate"})
-    state_manager.register_default_transition(_PROCESSING, transition={"progression": "immediate"})
+    for model in (_TRAINING, _PROCESSING, _NOTEBOOK):
+        state_manager.register_default_transition(model, transition={"progression": "immediate"})
 
     def setup(backend: Any) -> None:
         backend.job_states = {}
@@ -467,6 +519,7 @@ def _install_jobs() -> None:
     def describe_training_job(self: Any, training_job_name: str) -> Any:
         job = self.training_jobs.get(training_job_name)
         if job is not None:
+            _state(self, _TRAINING, training_job_name).advance()  # one poll
             _refresh_training(self, job)
         return describe_training_job.original(self, training_job_name)
 
@@ -480,6 +533,7 @@ def _install_jobs() -> None:
     def describe_processing_job(self: Any, processing_job_name: str) -> Any:
         job = self.processing_jobs.get(processing_job_name)
         if job is not None:
+            _state(self, _PROCESSING, processing_job_name).advance()  # one poll
             _refresh_processing(self, job)
         return describe_processing_job.original(self, processing_job_name)
 
@@ -497,6 +551,7 @@ def _install_jobs() -> None:
         _refresh_training(self, job)
         if job.training_job_status != "InProgress":
             raise _validation(f"The request was rejected because the training job is in status {job.training_job_status}.")
+        _stopping(_state(self, _TRAINING, name))
         job.training_job_status = job.secondary_status = "Stopping"
         job.last_modified_time = utcnow()
 
@@ -508,6 +563,7 @@ def _install_jobs() -> None:
         _refresh_processing(self, job)
         if job.processing_job_status != "InProgress":
             raise _validation(f"The request was rejected because the processing job is in status {job.processing_job_status}.")
+        _stopping(_state(self, _PROCESSING, name))
         job.processing_job_status = "Stopping"
         job.last_modified_time = utcnow()
 

@@ -11,7 +11,8 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 
 from ._support import Handler, file_under, handles, stack_principal
-from .servicecatalog import Record, _artifact, _backend, _check_constraint, _constraint, _portfolio, _product
+from .servicecatalog import (ProvisioningArtifact, Record, _artifact, _backend, _check_constraint, _constraint,
+                             _duplicate, _in_use, _portfolio, _product)
 
 
 
@@ -80,17 +81,28 @@ class ProductHandler(Handler, CloudFormationModel):
         tags = self.retagged(current, properties)
         removed = sorted({t["Key"] for t in current} - {t["Key"] for t in tags})
         backend.update_product(self.physical_id, properties, tags, removed)
+        # the product ends with exactly the declared versions: one that matches a current version
+        # (name and template URL) keeps its id unless ReplaceProvisioningArtifacts asks for new ids;
+        # the others are created, and the versions no longer declared are deleted
         declared = properties.get("ProvisioningArtifactParameters") or []
-        existing = backend.artifacts.get(self.physical_id, [])
-        keep = []
+        existing = list(backend.artifacts.get(self.physical_id, []))
+        replace_all = str(properties.get("ReplaceProvisioningArtifacts", False)).lower() == "true"
+        wanted = []
         for params in declared:
             url = (params.get("Info") or {}).get("LoadTemplateFromURL")
-            same = next((a for a in existing if a.name == params.get("Name", "") and a.template_url == url), None)
-            if same is None:
-                same = backend.create_provisioning_artifact(self.physical_id, params)
-            keep.append(same)
-        if properties.get("ReplaceProvisioningArtifacts"):
-            backend.artifacts[self.physical_id] = keep
+            same = None if replace_all else next(
+                (a for a in existing if a.name == params.get("Name", "") and a.template_url == url and a not in wanted),
+                None)
+            wanted.append(same or ProvisioningArtifact(self.physical_id, params, self.account_id, self.region_name))
+        names = [a.name for a in wanted]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise _duplicate(f"Provisioning artifact {duplicates[0]} is declared more than once for product "
+                             f"{self.physical_id}.")
+        for gone in (a for a in existing if a not in wanted):
+            if any(pp.provisioning_artifact_id == gone.id for pp in backend.provisioned.values()):
+                raise _in_use(f"Provisioning artifact {gone.id} is used by provisioned products.")
+        backend.artifacts[self.physical_id] = wanted
 
     def remove(self) -> None:
         _backend(self.account_id, self.region_name).delete_product(None, self.physical_id)

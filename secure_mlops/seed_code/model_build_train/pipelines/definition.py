@@ -41,6 +41,7 @@ class PipelineSettings:
     data_bucket: str
     model_bucket: str
     model_package_group: str
+    team: str = ""
     project_name: str = "abalone"
     project_id: str = ""
     input_data_key: str = "abalone/abalone.data"
@@ -54,7 +55,7 @@ class PipelineSettings:
     })
 
     def __post_init__(self) -> None:
-        missing = [name for name in ("role_arn", "volume_kms_key", "output_kms_key", "data_bucket",
+        missing = [name for name in ("team", "role_arn", "volume_kms_key", "output_kms_key", "data_bucket",
                                      "model_bucket", "model_package_group") if not getattr(self, name)]
         if not self.subnet_ids:
             missing.append("subnet_ids")
@@ -211,6 +212,9 @@ def build_definition(s: PipelineSettings) -> dict:
                 "registered_by": s.role_arn,
                 "pipeline": s.project_name,
             },
+            # the team tag lets the team administrator (and only them) approve the version (IAM-05)
+            "Tags": [{"Key": "team", "Value": s.team},
+                     {"Key": "sagemaker:project-name", "Value": s.project_name}],
         },
     }
     fail = {"Name": "FailOnHighMse", "Type": "Fail",

@@ -35,7 +35,7 @@ SAMPLE = next((p for p in (HERE.parent / "data" / "abalone" / "abalone.data",
 
 def settings_from_environment(session, environment: str, project: str, project_id: str = "") -> PipelineSettings:
     ctx = load_context(session, environment)
-    need = ["private-subnet-ids", "sagemaker-security-group-id", "volume-kms-key-arn", "s3-kms-key-arn",
+    need = ["team", "private-subnet-ids", "sagemaker-security-group-id", "volume-kms-key-arn", "s3-kms-key-arn",
             "data-bucket", "model-bucket", "model-package-group-name", "sagemaker-execution-role-arn"]
     missing = [k for k in need if not ctx.get(k)]
     if missing:
@@ -45,6 +45,7 @@ def settings_from_environment(session, environment: str, project: str, project_i
         )
     return PipelineSettings(
         region=session.region_name,
+        team=ctx.get("team"),
         role_arn=ctx.get("sagemaker-execution-role-arn"),
         subnet_ids=tuple(ctx.get("private-subnet-ids")),
         security_group_ids=(ctx.get("sagemaker-security-group-id"),),
