@@ -3,8 +3,12 @@
 1. write the example configuration to the output directory (or use the one given),
 2. gate the templates and keep the findings (gate.json),
 3. provision the environment (gate, change sets, SageMaker projects, read-back verification),
-4. audit the live resources (audit.json),
-5. answer the security questions (report.html, and a summary in the terminal).
+4. run a team's first-day workloads from inside the VPC, as Studio would (the seed pipeline, a
+   notebook, processing and training jobs, a registered and approved model, a staging endpoint,
+   a monitoring job definition: secure_mlops/seed_code/workloads.py), so that the controls about
+   them have something to evaluate,
+5. audit the live resources (audit.json),
+6. answer the security questions (report.html, and a summary in the terminal).
 
 It always acts on the emulator (never on AWS). A step that cannot run is said to be unavailable
 or failed, and the demo ends with exit code 1; it never pretends a step ran.
@@ -68,7 +72,8 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
     report_html = out_dir / "report.html"
     for stale in (gate_json, audit_json, report_html):  # never report an earlier run's results
         stale.unlink(missing_ok=True)
-    steps = [Step("gate"), Step("provision and verify"), Step("audit"), Step("report")]
+    steps = [Step("gate"), Step("provision and verify"), Step("first-day workloads"), Step("audit"),
+             Step("report")]
 
     def gate() -> tuple[bool, str]:
         from .guardrails.gate import run_gate
@@ -88,6 +93,16 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
 
         ok = provision_environment(cfg, target)
         return ok, "environment deployed and read back" if ok else "provision failed (see above)"
+
+    def workloads() -> tuple[bool, str]:
+        from .envcontext import load_context
+        from .provision.emulator.network import inside_vpc
+        from .seed_code.workloads import run_sample_workloads
+
+        # act as a data scientist in Studio: from inside the VPC, through its S3 endpoint
+        endpoint = load_context(target.session, cfg.name).get("s3-vpc-endpoint-id")
+        done = run_sample_workloads(inside_vpc(target.session, endpoint), cfg.name, cfg.team)
+        return True, ", ".join(done.created)
 
     def audit() -> tuple[bool, str]:
         from .audit import run_audit_command
@@ -113,9 +128,10 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
 
     _run(steps[0], gate)
     if _run(steps[1], provision):
-        _run(steps[2], audit)
+        _run(steps[2], workloads)  # the audit runs either way: it reports what exists
+        _run(steps[3], audit)
     if gate_json.exists() or audit_json.exists():
-        _run(steps[3], report)  # answers from what was evaluated; the rest shows as not evaluated
+        _run(steps[4], report)  # answers from what was evaluated; the rest shows as not evaluated
 
     _summary(steps, out_dir)
     return 0 if all(s.status == "ok" for s in steps) else 1

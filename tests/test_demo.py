@@ -39,6 +39,14 @@ def test_demo_runs_the_whole_flow_and_writes_the_reports(tmp_path, aws):
     gate = json.loads((demo / "gate.json").read_text())
     audit = json.loads((demo / "audit.json").read_text())
     assert gate["kind"] == "gate" and audit["kind"] == "audit" and audit["findings"]
+    # the first-day workloads give the workload controls something to evaluate, and they pass
+    passed = {f["control_id"] for f in audit["findings"] if f["status"] == "PASS"}
+    assert {"SM-NB-01", "SM-NB-05", "SM-JOB-01", "SM-JOB-04", "SM-PIPE-01", "SM-REG-01", "SM-REG-02",
+            "SM-REG-04", "SM-MOD-01", "SM-MOD-03", "SM-EPC-01", "SM-EPC-03", "SM-MON-01"} <= passed
+    # the only failure is the emulated account's default VPC without flow logs (not the environment's)
+    env_vpc = aws.client("ssm").get_parameter(Name="/secure-mlops/ds-team-dev/vpc-id")["Parameter"]["Value"]
+    failed = [f for f in audit["findings"] if f["status"] in ("FAIL", "ERROR")]
+    assert [f["control_id"] for f in failed] == ["NET-01"] and env_vpc not in failed[0]["resource_id"], failed
     html = (demo / "report.html").read_text()
     assert "<html" in html.lower()
     assert str(demo / "report.html") in out

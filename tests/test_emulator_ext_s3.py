@@ -215,3 +215,15 @@ def test_undeclared_emulator_gap_fails_instead_of_dropping(aws):
     reasons = [e.get("ResourceStatusReason", "") for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
     assert any("WebsiteConfiguration" in r for r in reasons)
     assert aws.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_condition_keys_are_case_insensitive():
+    """IAM compares condition keys without case: the seed's bucket policy writes aws:sourceVpce."""
+    from secure_mlops.provision.emulator.extensions._conditions import DENY, NEUTRAL, evaluate
+
+    policy = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                             "Condition": {"StringNotEquals": {"aws:sourceVpce": "vpce-1"}}}]}
+    inside = {"aws:SourceVpce": "vpce-1", "aws:PrincipalArn": "arn:aws:iam::1:user/u"}
+    outside = {"aws:SourceVpce": "vpce-2", "aws:PrincipalArn": "arn:aws:iam::1:user/u"}
+    assert evaluate(policy, "s3:GetObject", "arn:aws:s3:::b/k", inside) == NEUTRAL
+    assert evaluate(policy, "s3:GetObject", "arn:aws:s3:::b/k", outside) == DENY

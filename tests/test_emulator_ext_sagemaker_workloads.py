@@ -207,3 +207,35 @@ def test_a_notebook_instance_stops_through_stopping(aws, emulator, vpc):
     sm.stop_notebook_instance(NotebookInstanceName="nb")  # the default transition: at once
     assert sm.describe_notebook_instance(NotebookInstanceName="nb")["NotebookInstanceStatus"] == "Stopped"
     sm.delete_notebook_instance(NotebookInstanceName="nb")
+
+
+@pytest.mark.emulator
+def test_update_endpoint_moves_it_to_another_configuration(aws):
+    """UpdateEndpoint (moto lacks it), through the API and through a CloudFormation update."""
+    import json as _json
+
+    sm, iam, cfn = aws.client("sagemaker"), aws.client("iam"), aws.client("cloudformation")
+    role = iam.create_role(RoleName="m", AssumeRolePolicyDocument=_json.dumps({"Statement": []}))["Role"]["Arn"]
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    for n in ("m1", "m2"):
+        sm.create_model(ModelName=n, ExecutionRoleArn=role, PrimaryContainer={"Image": image})
+    for n, model, count in (("c1", "m1", 1), ("c2", "m2", 2)):
+        sm.create_endpoint_config(EndpointConfigName=n, ProductionVariants=[{
+            "VariantName": "v", "ModelName": model, "InitialInstanceCount": count, "InstanceType": "ml.m5.large"}])
+    sm.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+    assert sm.update_endpoint(EndpointName="e", EndpointConfigName="c2")["EndpointArn"].endswith("endpoint/e")
+    desc = sm.describe_endpoint(EndpointName="e")
+    assert desc["EndpointConfigName"] == "c2" and desc["ProductionVariants"][0]["CurrentInstanceCount"] == 2
+    with pytest.raises(ClientError, match="Could not find endpoint configuration"):
+        sm.update_endpoint(EndpointName="e", EndpointConfigName="nope")
+    with pytest.raises(ClientError, match="Could not find endpoint"):
+        sm.update_endpoint(EndpointName="nope", EndpointConfigName="c1")
+
+    def template(config):
+        return _json.dumps({"Resources": {"E": {"Type": "AWS::SageMaker::Endpoint", "Properties": {
+            "EndpointName": "cfn-e", "EndpointConfigName": config}}}})
+
+    cfn.create_stack(StackName="ep", TemplateBody=template("c1"))
+    cfn.update_stack(StackName="ep", TemplateBody=template("c2"))
+    assert cfn.describe_stacks(StackName="ep")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert sm.describe_endpoint(EndpointName="cfn-e")["EndpointConfigName"] == "c2"

@@ -79,9 +79,21 @@ def _compare(op: str, expected: list, actual: list) -> bool:
     return (not hit) if negated else hit
 
 
+def _lookup(ctx: dict[str, Any], key: str) -> tuple[bool, Any]:
+    """Condition keys are case-insensitive in IAM (``aws:sourceVpce`` is ``aws:SourceVpce``)."""
+    if key in ctx:
+        return True, ctx[key]
+    lowered = key.lower()
+    for name, value in ctx.items():
+        if name.lower() == lowered:
+            return True, value
+    return False, None
+
+
 def condition_holds(op: str, key: str, expected: Any, ctx: dict[str, Any]) -> bool:
     expected = _as_list(expected)
-    actual = _as_list(ctx.get(key)) if key in ctx else None
+    present, value = _lookup(ctx, key)
+    actual = _as_list(value) if present else None
     if op == "Null":
         wants_absent = str(expected[0]).lower() == "true"
         return (actual is None) == wants_absent

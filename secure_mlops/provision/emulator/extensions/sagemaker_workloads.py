@@ -438,6 +438,59 @@ def _install_models() -> None:
         return config
 
 
+    from moto.sagemaker.models import FakeEndpoint
+
+    @override(SageMakerModelBackend)
+    def update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
+        """UpdateEndpoint: move an endpoint to another endpoint configuration (moto lacks it)."""
+        endpoint = self.endpoints.get(endpoint_name)
+        if endpoint is None:
+            arn = FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+            raise _validation(f"Could not find endpoint \"{arn}\".")
+        try:
+            config = self.describe_endpoint_config(endpoint_config_name)
+        except KeyError:
+            arn = FakeEndpointConfig.arn_formatter(endpoint_config_name, self.account_id, self.region_name)
+            raise _validation(f"Could not find endpoint configuration \"{arn}\".") from None
+        except Exception as exc:  # moto raises its ValidationError for an unknown configuration
+            if "Could not find" in str(exc):
+                arn = FakeEndpointConfig.arn_formatter(endpoint_config_name, self.account_id, self.region_name)
+                raise _validation(f"Could not find endpoint configuration \"{arn}\".") from None
+            raise
+        if endpoint.endpoint_status != "InService":
+            raise _validation(f"Cannot update in-progress endpoint \"{endpoint.arn}\".")
+        endpoint.endpoint_config_name = endpoint_config_name
+        endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+        endpoint.data_capture_config = config.get("DataCaptureConfig")
+        endpoint.last_modified_time = utcnow()
+        return endpoint
+
+    @override(SageMakerResponse, "update_endpoint")
+    def update_endpoint_api(self: Any) -> Any:
+        endpoint = self.sagemaker_backend.update_endpoint(self._get_param("EndpointName"),
+                                                          self._get_param("EndpointConfigName"))
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    @override(FakeEndpoint, "update_from_cloudformation_json", kind="classmethod")
+    def update_endpoint_from_template(cls: Any, original_resource: Any, new_resource_name: str,
+                                      cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        """A new EndpointConfigName is applied in place (UpdateEndpoint), as CloudFormation does;
+        a new EndpointName replaces the endpoint."""
+        p = cloudformation_json.get("Properties") or {}
+        backend = _backend(account_id, region_name)
+        name = p.get("EndpointName") or original_resource.endpoint_name
+        if name != original_resource.endpoint_name:
+            new = backend.create_endpoint(name, p["EndpointConfigName"], p.get("Tags") or [])
+            backend.delete_endpoint(original_resource.endpoint_name)
+            return new
+        if p.get("EndpointConfigName") != original_resource.endpoint_config_name:
+            backend.update_endpoint(name, p["EndpointConfigName"])
+        if p.get("Tags") is not None:
+            old_keys = {t["Key"] for t in original_resource.tags if not t["Key"].startswith("aws:")}
+            original_resource.tags = [t for t in original_resource.tags if t["Key"] not in old_keys] + list(p["Tags"])
+        return original_resource
+
+
 # --------------------------------------------------------------------------- jobs
 
 
