@@ -64,34 +64,12 @@ def target_options(fn):
     return fn
 
 
-def resolve_target(local: bool, region: str | None, profile: str | None):
-    """Build the session for a command and print where it acts, before any other call."""
-    from . import console
-    from .target import resolve
-
-    target = resolve(local=local, region=region, profile=profile, announce=console.announce)
-    console.print_target(target)
-    return target
-
-
 def config_option(required: bool = True):
     return click.option(
         "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
         default=DEFAULT_CONFIG, show_default=True,
         help="Environment configuration file (create one with `secure-mlops init`).",
     )
-
-
-def write_output(text: str, output: Path | None) -> None:
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        from . import console
-
-        console.announce(f"Wrote {output}")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -182,9 +160,10 @@ def provision(config_path: Path, local: bool, region: str | None, profile: str |
     """
     from .provision.config import load_config
     from .provision.deployer import provision_environment
+    from .target import resolve_and_print
 
     cfg = load_config(config_path)
-    target = resolve_target(local, region or cfg.region, profile)
+    target = resolve_and_print(local, region or cfg.region, profile)
     ok = provision_environment(cfg, target, plan=plan, gate_override=gate_override)
     sys.exit(0 if ok else 1)
 
@@ -205,9 +184,10 @@ def destroy(config_path: Path, local: bool, region: str | None, profile: str | N
     """
     from .provision.config import load_config
     from .provision.deployer import destroy_environment
+    from .target import resolve_and_print
 
     cfg = load_config(config_path)
-    target = resolve_target(local, region or cfg.region, profile)
+    target = resolve_and_print(local, region or cfg.region, profile)
     if not yes:
         click.confirm(f"Delete the stacks of environment {cfg.name!r} in {target.describe()}?", abort=True, err=True)
     ok = destroy_environment(cfg, target)
@@ -232,14 +212,15 @@ def verify(config_path: Path, local: bool, region: str | None, profile: str | No
     anything that could not be verified.
     """
     from .provision.verify import verify_environment, verify_stacks
+    from .target import resolve_and_print
 
     if stacks:
-        target = resolve_target(local, region, profile)
+        target = resolve_and_print(local, region, profile)
         sys.exit(0 if not verify_stacks(target.session, list(stacks)) else 1)
     from .provision.config import load_config
 
     cfg = load_config(config_path)
-    target = resolve_target(local, region or cfg.region, profile)
+    target = resolve_and_print(local, region or cfg.region, profile)
     ok = verify_environment(cfg, target)
     sys.exit(0 if ok else 1)
 
@@ -336,6 +317,7 @@ def controls_list(mode, question, severity, fmt) -> None:
     """List controls, optionally filtered by mode, question and minimum severity."""
     import json
 
+    from . import console
     from .controls import load_catalog
 
     catalog = load_catalog()
@@ -343,11 +325,9 @@ def controls_list(mode, question, severity, fmt) -> None:
         raise Exit2(f"unknown question id {question!r}; known: {', '.join(catalog.questions)}")
     selected = catalog.filter(mode=mode, question=question, severity=severity)
     if fmt == "json":
-        write_output(json.dumps([c.to_dict() for c in selected], indent=2) + "\n", None)
+        console.write_stdout(json.dumps([c.to_dict() for c in selected], indent=2) + "\n")
         return
     from rich.table import Table
-
-    from . import console
 
     table = Table(title=f"{len(selected)} controls", show_lines=False)
     for col in ("id", "severity", "modes", "questions", "title"):
@@ -422,6 +402,7 @@ def gate(paths, fmt, output, fail_on, show_passed, parameter_values, config_path
     Exit codes: 0 nothing failed at or above --fail-on, 1 findings failed (or could not be
     evaluated), 2 usage or input error.
     """
+    from . import console
     from .guardrails.gate import run_gate
     from .reports import render_gate
 
@@ -437,17 +418,16 @@ def gate(paths, fmt, output, fail_on, show_passed, parameter_values, config_path
         from .guardrails.gate import resolved_forms
 
         forms = resolved_forms(list(paths), parameters={"*": values} if values else None, config=config_path)
-        write_output(json.dumps(forms, indent=2) + "\n", output)
+        console.write_output(json.dumps(forms, indent=2) + "\n", output)
         return
     result = run_gate(list(paths), parameters={"*": values} if values else None, config=config_path,
                       skip_other_files=skip_other_files)
     if fmt == "table" and output is None:
-        from . import console
         from .reports.gate_output import print_table
 
         print_table(result, console.out(), show_passed=show_passed)
     else:
-        write_output(render_gate(result, fmt, show_passed=show_passed), output)
+        console.write_output(render_gate(result, fmt, show_passed=show_passed), output)
     sys.exit(result.exit_code(fail_on))
 
 

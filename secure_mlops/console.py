@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import sys
+from pathlib import Path
 
 
 @functools.lru_cache(maxsize=None)
@@ -36,3 +38,23 @@ def error(message: str) -> None:
 def print_target(target) -> None:
     """Every command that touches AWS prints where it acts before it does anything."""
     announce(f"Target: [bold]{target.describe()}[/]")
+
+
+def write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def write_file(path: Path, text: str, note: str = "") -> None:
+    """Write a document (creating its folder) and say so: ``Wrote PATH<note>``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    announce(f"Wrote {path}{note}")
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Data to the file `output`, or to stdout without one."""
+    if output:
+        write_file(output, text)
+    else:
+        write_stdout(text)

@@ -139,6 +139,23 @@ class Catalog:
     def with_mode(self, mode: str) -> list[Control]:
         return [c for c in self if mode in c.modes]
 
+    def select(self, mode: str, control_ids: str | None) -> list[Control]:
+        """The `mode` controls a command acts on: all, or the comma-separated ids given
+        (``--controls``; an unknown id or one of another mode is a UserError)."""
+        from .errors import UserError
+
+        controls = self.with_mode(mode)
+        if not control_ids:
+            return controls
+        wanted = [c.strip().upper() for c in control_ids.split(",") if c.strip()]
+        known = {c.id for c in controls}
+        bad = [c for c in wanted if c not in known]
+        if bad:
+            what = f"not {mode} controls" if all(b in self for b in bad) else "unknown control ids"
+            raise UserError(f"{what}: {', '.join(bad)}", field="--controls",
+                            fix=f"pick ids from `secure-mlops controls list --mode {mode}`")
+        return [c for c in controls if c.id in wanted]
+
     def for_question(self, question_id: str) -> list[Control]:
         return [c for c in self if question_id in c.questions]
 

@@ -51,7 +51,7 @@ def _run(step: Step, fn: Callable[[], tuple[bool, str]]) -> bool:
 def run_demo(config_path: Path | None, out_dir: Path) -> int:
     from . import console
     from .provision.config import example_config, load_config
-    from .target import resolve
+    from .target import resolve_and_print
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -64,8 +64,7 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
             console.announce(f"Wrote the example configuration to {config_path}.")
     cfg = load_config(config_path)  # bad input: UserError, exit 2, before any AWS call
 
-    target = resolve(local=True, region=cfg.region, announce=console.announce)
-    console.print_target(target)
+    target = resolve_and_print(local=True, region=cfg.region)
 
     gate_json = out_dir / "gate.json"
     audit_json = out_dir / "audit.json"

@@ -155,3 +155,13 @@ def resolve(
     return Target(kind=kind, session=session, region=session.region_name, account=ident["Account"],
                   endpoint_url=endpoint, profile=profile or os.environ.get("AWS_PROFILE"),
                   reason="AWS credentials found", details={"caller_arn": ident.get("Arn")})
+
+
+def resolve_and_print(local: bool = False, region: str | None = None, profile: str | None = None) -> Target:
+    """What every command does first: resolve the target (notices on stderr) and print where it
+    acts, before any other AWS call."""
+    from . import console
+
+    target = resolve(local=local, region=region, profile=profile, announce=console.announce)
+    console.print_target(target)
+    return target

@@ -56,3 +56,29 @@ def local_target(aws, emulator):
 
     return Target(kind="emulator", session=aws, region="us-east-1", account=server.ACCOUNT_ID,
                   endpoint_url=emulator.endpoint, reason="tests")
+
+
+@pytest.fixture
+def wide_console(monkeypatch):
+    """Messages and tables on one line: rich wraps at 80 columns when it is not a terminal.
+
+    Use it with ``pytestmark = pytest.mark.usefixtures("wide_console")`` in modules that match
+    command output."""
+    from secure_mlops import console
+
+    monkeypatch.setenv("COLUMNS", "2000")
+    console.err.cache_clear()
+    console.out.cache_clear()
+    yield
+    console.err.cache_clear()
+    console.out.cache_clear()
+
+
+@pytest.fixture
+def config_file(tmp_path) -> Path:
+    """The example configuration (`secure-mlops init`) written to a temporary secure-mlops.yaml."""
+    from secure_mlops.provision.config import example_config
+
+    path = tmp_path / "secure-mlops.yaml"
+    path.write_text(example_config())
+    return path

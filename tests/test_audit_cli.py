@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
-
-
-@pytest.fixture(autouse=True)
-def wide_console():
-    """No line wrapping in messages and tables, so they can be matched."""
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def run(*args, env=None):
-    result = CliRunner().invoke(main, ["audit", *args], env=env, catch_exceptions=False)
-    return result.exit_code, result.stdout, re.sub(r"\s+", " ", result.stderr)
+    r = cli("audit", *args, env=env)
+    return r.code, r.stdout, r.err
 
 
 def test_unknown_control_is_a_usage_error_before_any_call():
@@ -36,7 +24,6 @@ def test_unknown_control_is_a_usage_error_before_any_call():
 def test_a_control_without_detective_mode_is_refused():
     from dataclasses import replace
 
-    from secure_mlops.audit.audit import select_controls
     from secure_mlops.controls import Catalog, load_catalog
     from secure_mlops.errors import UserError
 
@@ -45,8 +32,8 @@ def test_a_control_without_detective_mode_is_refused():
     controls["S3-01"] = replace(controls["S3-01"], modes=("preventive",))
     catalog = Catalog(controls=controls, questions=real.questions)
     with pytest.raises(UserError, match="not detective controls: S3-01"):
-        select_controls(catalog, "S3-01")
-    assert [c.id for c in select_controls(catalog, "s3-02, S3-03")] == ["S3-02", "S3-03"]
+        catalog.select("detective", "S3-01")
+    assert [c.id for c in catalog.select("detective", "s3-02, S3-03")] == ["S3-02", "S3-03"]
 
 
 def test_bad_accounts_file_names_file_and_field(tmp_path):
@@ -118,12 +105,8 @@ def test_a_service_that_cannot_be_reached_is_error_and_the_audit_goes_on(aws, em
 
 
 @pytest.mark.emulator
-def test_configuration_gives_context_and_missing_ids_are_named(aws, tmp_path):
-    from secure_mlops.provision.config import example_config
-
-    cfg = tmp_path / "secure-mlops.yaml"
-    cfg.write_text(example_config())
-    code, stdout, _ = run("--local", "-c", str(cfg), "--controls", "S3-05,SM-EPC-02", "--format", "json")
+def test_configuration_gives_context_and_missing_ids_are_named(aws, config_file):
+    code, stdout, _ = run("--local", "-c", str(config_file), "--controls", "S3-05,SM-EPC-02", "--format", "json")
     doc = json.loads(stdout)
     s305 = [f for f in doc["findings"] if f["control_id"] == "S3-05"]
     assert s305 and all(f["status"] == "ERROR" for f in s305)

@@ -7,26 +7,14 @@ import re
 import sys
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
-
-pytestmark = [pytest.mark.emulator, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def wide_console():
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
+pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.usefixtures("wide_console")]
 
 
 def run_demo(tmp_path):
-    result = CliRunner().invoke(main, ["demo", "--out-dir", str(tmp_path / "demo")], catch_exceptions=False)
-    return result.exit_code, re.sub(r"\s+", " ", result.output)
+    r = cli("demo", "--out-dir", tmp_path / "demo")
+    return r.code, r.text
 
 
 def test_demo_runs_the_whole_flow_and_writes_the_reports(tmp_path, aws):

@@ -7,27 +7,16 @@ that these tests are about change sets, events, idempotency, failures and destro
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import Spec, captured
 
 from secure_mlops.provision import deployer, destroy, gating
 from secure_mlops.provision.uploads import Upload
 
-pytestmark = pytest.mark.emulator
-
-
-@dataclass
-class Spec:
-    name: str
-    template_path: Path
-    parameters: dict = field(default_factory=dict)
-    capabilities: list = field(default_factory=list)
-    tags: dict = field(default_factory=lambda: {"team": "t", "environment": "unit", "stage": "dev"})
-    uploads: list = field(default_factory=list)
+pytestmark = [pytest.mark.emulator, pytest.mark.usefixtures("wide_console")]
 
 
 PARAM_TEMPLATE = {
@@ -55,22 +44,6 @@ def write(tmp_path: Path, name: str, template: dict) -> Path:
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(template, indent=2))
     return path
-
-
-def text(capsys) -> str:
-    out = capsys.readouterr()
-    return re.sub(r"\s+", " ", out.out + out.err)
-
-
-@pytest.fixture(autouse=True)
-def wide_console():
-    """Tables are not wrapped, so messages can be matched."""
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
 
 
 @pytest.fixture
@@ -106,7 +79,7 @@ def test_create_then_second_run_changes_nothing(tmp_path, cfg, local_target, aws
     first = stack(aws, "unit-params")
     assert first["StackStatus"] == "CREATE_COMPLETE"
     assert aws.client("ssm").get_parameter(Name="/unit/value")["Parameter"]["Value"] == "one"
-    out = text(capsys)
+    out = captured(capsys)
     assert "unit-params: CREATE_COMPLETE" in out
     assert "/unit/value" in out  # the outputs are printed
     assert passing_gate == [["unit-params"]]  # the gate saw the stack before it was deployed
@@ -114,7 +87,7 @@ def test_create_then_second_run_changes_nothing(tmp_path, cfg, local_target, aws
     cf = aws.client("cloudformation")
     change_sets_before = cf.list_change_sets(StackName="unit-params")["Summaries"]
     assert deploy([spec], cfg, local_target)
-    out = text(capsys)
+    out = captured(capsys)
     assert "unit-params: no change" in out
     assert "No change: the environment is deployed as configured." in out
     again = stack(aws, "unit-params")
@@ -130,7 +103,7 @@ def test_changed_parameter_updates_through_a_change_set(tmp_path, cfg, local_tar
     assert deploy([Spec("unit-params", path, {"Value": "two"})], cfg, local_target)
     assert stack(aws, "unit-params")["StackStatus"] == "UPDATE_COMPLETE"
     assert aws.client("ssm").get_parameter(Name="/unit/value")["Parameter"]["Value"] == "two"
-    assert "update" in text(capsys)
+    assert "update" in captured(capsys)
 
 
 def test_changed_tags_are_a_change(tmp_path, cfg, local_target, aws, passing_gate, capsys):
@@ -139,7 +112,7 @@ def test_changed_tags_are_a_change(tmp_path, cfg, local_target, aws, passing_gat
     capsys.readouterr()
     spec = Spec("unit-params", path, {"Value": "one"}, tags={"team": "t", "environment": "unit", "stage": "prod"})
     assert deploy([spec], cfg, local_target)
-    assert "no change" not in text(capsys)
+    assert "no change" not in captured(capsys)
     tags = {t["Key"]: t["Value"] for t in stack(aws, "unit-params")["Tags"]}
     assert tags["stage"] == "prod"
 
@@ -147,7 +120,7 @@ def test_changed_tags_are_a_change(tmp_path, cfg, local_target, aws, passing_gat
 def test_plan_of_a_new_stack_creates_nothing(tmp_path, cfg, local_target, aws, passing_gate, capsys):
     spec = Spec("unit-params", write(tmp_path, "params", PARAM_TEMPLATE), {"Value": "one"})
     assert deploy([spec], cfg, local_target, plan=True)
-    out = text(capsys)
+    out = captured(capsys)
     assert "1 to add" in out and "Param" in out and "AWS::SSM::Parameter" in out
     assert "Plan only: nothing was changed" in out
     assert stack(aws, "unit-params") is None
@@ -160,7 +133,7 @@ def test_plan_of_an_update_changes_nothing(tmp_path, cfg, local_target, aws, pas
     before = stack(aws, "unit-params")
     capsys.readouterr()
     assert deploy([Spec("unit-params", path, {"Value": "two"})], cfg, local_target, plan=True)
-    out = text(capsys)
+    out = captured(capsys)
     assert "Plan only: nothing was changed" in out
     after = stack(aws, "unit-params")
     assert after["StackStatus"] == before["StackStatus"] == "CREATE_COMPLETE"
@@ -188,7 +161,7 @@ def test_uploads_go_to_the_bucket_an_earlier_stack_outputs(tmp_path, cfg, local_
     assert url.endswith(f"/unit-artifacts/{keys[0]}")
     capsys.readouterr()
     assert deploy(specs, cfg, local_target)
-    out = text(capsys)
+    out = captured(capsys)
     assert "uploaded" not in out and "No change" in out
 
 
@@ -197,7 +170,7 @@ def test_stack_failure_names_the_resource_and_reason_and_destroy_cleans_up(
     # a subnet CIDR outside the VPC, as a bad configuration value would pass it
     spec = Spec("unit-network", write(tmp_path, "network", NETWORK_TEMPLATE), {"SubnetCidr": "192.168.0.0/24"})
     assert not deploy([spec], cfg, local_target)
-    out = text(capsys)
+    out = captured(capsys)
     assert "stack unit-network failed" in out
     assert "resource PrivateSubnet (AWS::EC2::Subnet) CREATE_FAILED" in out
     assert "192.168.0.0/24" in out and "SubnetCidr='192.168.0.0/24'" in out
@@ -219,7 +192,7 @@ def test_provision_after_a_failed_creation_recreates_the_stack(tmp_path, cfg, lo
     spec.parameters = {"SubnetCidr": "10.20.1.0/24"}
     capsys.readouterr()
     assert deploy([spec], cfg, local_target)
-    assert "from an earlier failed creation" in text(capsys)
+    assert "from an earlier failed creation" in captured(capsys)
     assert stack(aws, "unit-network")["StackStatus"] == "CREATE_COMPLETE"
 
 
@@ -234,7 +207,7 @@ def test_destroy_lists_what_it_keeps_and_how_to_remove_it(tmp_path, cfg, local_t
     aws.client("s3").put_object(Bucket="unit-kept-data", Key="x.csv", Body=b"1,2\n")
     capsys.readouterr()
     assert destroy.destroy_specs([spec], cfg, local_target)
-    out = text(capsys)
+    out = captured(capsys)
     assert stack(aws, "unit-data") is None
     assert "unit-kept-data" in out and "DeletionPolicy: Retain" in out
     assert "s3api delete-bucket --bucket unit-kept-data" in out
@@ -246,7 +219,7 @@ def test_destroy_lists_what_it_keeps_and_how_to_remove_it(tmp_path, cfg, local_t
 def test_destroy_of_an_absent_environment_is_a_no_op(tmp_path, cfg, local_target, passing_gate, capsys):
     spec = Spec("unit-none", write(tmp_path, "params", PARAM_TEMPLATE))
     assert destroy.destroy_specs([spec], cfg, local_target)
-    assert "unit-none: does not exist, nothing to delete" in text(capsys)
+    assert "unit-none: does not exist, nothing to delete" in captured(capsys)
 
 
 def test_destroy_deletes_in_reverse_order(tmp_path, cfg, local_target, aws, passing_gate, monkeypatch):
@@ -303,7 +276,7 @@ def test_destroy_keeps_a_bucket_that_holds_data_and_removes_the_rest(
     aws.client("s3").put_object(Bucket="unit-data-left", Key="x.csv", Body=b"1,2\n")
     capsys.readouterr()
     assert destroy.destroy_specs([spec], cfg, local_target)
-    out = text(capsys)
+    out = captured(capsys)
     assert stack(aws, "unit-data") is None
     assert "keeping Data" in out and "holds objects or object versions" in out
     assert aws.client("s3").get_object(Bucket="unit-data-left", Key="x.csv")["Body"].read() == b"1,2\n"

@@ -115,6 +115,21 @@ def test_template_reader_understands_short_form_intrinsics():
     assert templatefile.referenced_parameters(tpl, "Subnet") == ["Cidr", "Azs"]
 
 
+def test_template_reader_reads_condition_references_as_cloudformation_does():
+    tpl = templatefile.parse(
+        "Parameters:\n  Stage: {Type: String, Default: dev}\n"
+        "Conditions:\n  IsProd: !Equals [!Ref Stage, prod]\n  IsDev: !Not [!Condition IsProd]\n"
+        "  Both: !And [!Condition IsDev, !Condition IsProd]\n"
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Condition: IsDev\n"
+        "    Properties:\n      BucketName: !If [IsDev, !GetAtt Child.Outputs.Name, !Ref AWS::NoValue]\n")
+    # {"Condition": name}, not {"Fn::Condition": name}
+    assert tpl["Conditions"]["IsDev"] == {"Fn::Not": [{"Condition": "IsProd"}]}
+    assert tpl["Conditions"]["Both"] == {"Fn::And": [{"Condition": "IsDev"}, {"Condition": "IsProd"}]}
+    # !GetAtt splits at the first dot only (a nested stack's output)
+    assert tpl["Resources"]["B"]["Properties"]["BucketName"] == {
+        "Fn::If": ["IsDev", {"Fn::GetAtt": ["Child", "Outputs.Name"]}, {"Ref": "AWS::NoValue"}]}
+
+
 def test_template_that_does_not_parse_is_a_user_error(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("Resources: [unclosed\n")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -65,10 +66,7 @@ def template(description):
 
 def test_domain_and_repository_through_cloudformation(aws):
     cfn, ca = aws.client("cloudformation"), aws.client("codeartifact")
-    cfn.create_stack(StackName="mirror", TemplateBody=template("v1"))
-    stack = cfn.describe_stacks(StackName="mirror")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "mirror", template("v1"))
     assert out["Domain"] == ca.describe_domain(domain="env")["domain"]["arn"]
     repo = ca.describe_repository(domain="env", repository="pypi")["repository"]
     assert repo["arn"] == out["Repo"] and repo["externalConnections"][0]["externalConnectionName"] == "public:pypi"

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -52,10 +53,7 @@ def template(network, timeout):
 
 def test_project_through_cloudformation(aws, network):
     cfn, cb = aws.client("cloudformation"), aws.client("codebuild")
-    cfn.create_stack(StackName="build", TemplateBody=template(network, 480))
-    stack = cfn.describe_stacks(StackName="build")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "build", template(network, 480))
     project = cb.batch_get_projects(names=[out["Name"]])["projects"][0]
     assert project["arn"] == out["Arn"] and project["encryptionKey"] == network["key"]
     assert project["source"]["buildspec"] == "buildspec.yml"

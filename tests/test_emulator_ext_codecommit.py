@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -52,10 +53,7 @@ def test_repository_through_cloudformation(aws):
     s3, cfn, cc = aws.client("s3"), aws.client("cloudformation"), aws.client("codecommit")
     s3.create_bucket(Bucket="seed")
     s3.put_object(Bucket="seed", Key="seed.zip", Body=seed_zip())
-    cfn.create_stack(StackName="repo", TemplateBody=template("v1"))
-    stack = cfn.describe_stacks(StackName="repo")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "repo", template("v1"))
     meta = cc.get_repository(repositoryName="model-build")["repositoryMetadata"]
     assert meta["repositoryId"] == out["Id"] and meta["cloneUrlHttp"] == out["Url"] and meta["kmsKeyId"] == out["Key"]
     assert meta["defaultBranch"] == "main" and cc.list_branches(repositoryName="model-build")["branches"] == ["main"]

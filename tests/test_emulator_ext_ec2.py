@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -29,10 +30,7 @@ def template(dns=True, private_dns=True, policy=S3_POLICY):
 
 def test_vpc_and_endpoints_through_cloudformation(aws):
     cfn, ec2 = aws.client("cloudformation"), aws.client("ec2")
-    cfn.create_stack(StackName="net", TemplateBody=template())
-    stack = cfn.describe_stacks(StackName="net")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "net", template())
     for attr in ("enableDnsSupport", "enableDnsHostnames"):
         key = attr[0].upper() + attr[1:]
         assert ec2.describe_vpc_attribute(VpcId=out["Vpc"], Attribute=attr)[key]["Value"] is True

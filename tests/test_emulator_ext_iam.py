@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -46,10 +47,7 @@ def test_aws_managed_policies_exist(aws):
 
 def test_role_and_managed_policy_through_cloudformation(aws):
     cfn, iam = aws.client("cloudformation"), aws.client("iam")
-    cfn.create_stack(StackName="iam", TemplateBody=template(), Capabilities=["CAPABILITY_NAMED_IAM"])
-    stack = cfn.describe_stacks(StackName="iam")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "iam", template(), Capabilities=["CAPABILITY_NAMED_IAM"])
     role = iam.get_role(RoleName="exec")["Role"]
     assert role["Arn"] == "arn:aws:iam::123456789012:role/ml/exec"
     assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == out["Boundary"]

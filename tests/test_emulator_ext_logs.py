@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -24,10 +25,7 @@ def group(logs):
 
 def test_log_group_through_cloudformation(aws):
     cfn, logs = aws.client("cloudformation"), aws.client("logs")
-    cfn.create_stack(StackName="logs", TemplateBody=template())
-    stack = cfn.describe_stacks(StackName="logs")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "logs", template())
     key = out["Key"]
     g = group(logs)
     assert out["Arn"] == g["arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:/secure-mlops/flow:*"
@@ -53,3 +51,17 @@ def test_api_checks_key_and_retention(aws):
     assert logs.describe_log_groups(logGroupNamePrefix="g")["logGroups"][0]["kmsKeyId"] == key
     logs.disassociate_kms_key(logGroupName="g")
     assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix="g")["logGroups"][0]
+
+
+def test_a_property_the_emulator_does_not_implement_fails_the_stack(aws):
+    cfn = aws.client("cloudformation")
+    body = json.dumps({"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {
+        "LogGroupName": "/secure-mlops/unimplemented", "DataProtectionPolicy": {"Name": "p"}}}}})
+    cfn.create_stack(StackName="unimplemented", TemplateBody=body)
+    stack = cfn.describe_stacks(StackName="unimplemented")["Stacks"][0]
+    assert stack["StackStatus"] in ("ROLLBACK_COMPLETE", "CREATE_FAILED"), stack["StackStatus"]
+    reasons = [e.get("ResourceStatusReason") or "" for e in
+               cfn.describe_stack_events(StackName="unimplemented")["StackEvents"] if e["LogicalResourceId"] == "Logs"]
+    assert any("the embedded emulator does not implement AWS::Logs::LogGroup property DataProtectionPolicy" in r
+               for r in reasons), reasons
+    assert aws.client("logs").describe_log_groups(logGroupNamePrefix="/secure-mlops/unimplemented")["logGroups"] == []

@@ -6,6 +6,7 @@ import json
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -176,10 +177,7 @@ def bucket_template(versioning="Enabled", block=True, with_logging=True, with_po
 
 def test_bucket_properties_and_policy_through_cloudformation(aws):
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
-    cfn.create_stack(StackName="buckets", TemplateBody=bucket_template())
-    stack = cfn.describe_stacks(StackName="buckets")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "buckets", bucket_template())
     bucket = out["Bucket"]
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": out["Key"]}

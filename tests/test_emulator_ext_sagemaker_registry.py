@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -53,10 +54,7 @@ def group_template(policy):
 
 def test_model_package_group_through_cloudformation(aws):
     cfn, sm = aws.client("cloudformation"), aws.client("sagemaker")
-    cfn.create_stack(StackName="registry", TemplateBody=group_template(POLICY))
-    stack = cfn.describe_stacks(StackName="registry")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "registry", group_template(POLICY))
     assert out["Arn"].endswith(":model-package-group/team-models") and out["Status"] == "Completed"
     assert json.loads(sm.get_model_package_group_policy(ModelPackageGroupName="team-models")["ResourcePolicy"]) == POLICY
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=out["Arn"])["Tags"]}

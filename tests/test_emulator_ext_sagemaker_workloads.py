@@ -5,6 +5,7 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
+from helpers import create_stack
 
 pytestmark = pytest.mark.emulator
 
@@ -108,10 +109,7 @@ def test_models_keep_network_isolation(aws, vpc):
                                   "CaptureOptions": [{"CaptureMode": "Input"}]}}}},
         "Outputs": {"Model": {"Value": {"Fn::GetAtt": ["Model", "ModelName"]}},
                     "Config": {"Value": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}}}}
-    cfn.create_stack(StackName="hosting", TemplateBody=json.dumps(template))
-    stack = cfn.describe_stacks(StackName="hosting")["Stacks"][0]
-    assert stack["StackStatus"] == "CREATE_COMPLETE"
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = create_stack(cfn, "hosting", json.dumps(template))
     assert sm.describe_model(ModelName=out["Model"])["EnableNetworkIsolation"] is True
     config = sm.describe_endpoint_config(EndpointConfigName=out["Config"])
     assert config["KmsKeyId"] == vpc["key"] and config["DataCaptureConfig"]["EnableCapture"] is True

@@ -176,7 +176,7 @@ def test_verify_fails_naming_a_tampered_property(environment, sm_home):
 # ------------------------------------------------------------------------------ acceptance 3
 def test_every_logical_id_of_the_environment_templates_is_a_real_resource(environment):
     from secure_mlops.provision.config import load_config
-    from secure_mlops.provision.readback.template import load_template
+    from secure_mlops.cfn_template import parse
     from secure_mlops.provision.stacks import plan_stacks
     from secure_mlops.provision.verify import read_back
 
@@ -185,7 +185,7 @@ def test_every_logical_id_of_the_environment_templates_is_a_real_resource(enviro
     session = _session(client)
     results = read_back(session, [spec.name for spec in specs])
     for spec, result in zip(specs, results):
-        declared = load_template(open(spec.template_path).read())["Resources"]
+        declared = parse(open(spec.template_path).read())["Resources"]
         listed = {r["LogicalResourceId"]: r for r in client("cloudformation").get_paginator(
             "list_stack_resources").paginate(StackName=spec.name).build_full_result()["StackResourceSummaries"]}
         assert all(listed), f"{spec.name}: blank rows in list_stack_resources"
@@ -229,7 +229,7 @@ def _deploy(client, name: str, body: str, parameters: dict[str, str]) -> str:
 def test_every_logical_id_of_the_project_and_endpoint_templates_is_a_real_resource(environment):
     """The MLOps project templates (Service Catalog products launched by SageMaker projects) and
     the endpoint template their deploy pipeline uses, deployed on the provisioned environment."""
-    from secure_mlops.provision.readback.template import load_template
+    from secure_mlops.cfn_template import parse
     from secure_mlops.provision.verify import read_back
     from secure_mlops.seed_code.package import PROJECT_TEMPLATES, SEEDS, project_template, seed_archive
 
@@ -248,7 +248,7 @@ def test_every_logical_id_of_the_project_and_endpoint_templates_is_a_real_resour
         if not any(s["StackName"] == stack for s in cf.describe_stacks()["Stacks"]):
             extra = {"CloudFormationRoleArn": use_role} if name == "model-deploy" else {}
             assert _deploy(client, stack, project_template(name, env), {**project, **extra}) == "CREATE_COMPLETE"
-        stacks[stack] = load_template(project_template(name, env))
+        stacks[stack] = parse(project_template(name, env))
 
     # the endpoint template, for an approved version of the model the build project registers (in the team's group)
     group = f"{env}-models"
@@ -263,7 +263,7 @@ def test_every_logical_id_of_the_project_and_endpoint_templates_is_a_real_resour
     endpoint_template = endpoint_template.replace("/secure-mlops/ds-team-dev/", f"/secure-mlops/{env}/")
     assert _deploy(client, "abalone-staging", endpoint_template,
                    {"ProjectName": "abalone", "StageName": "staging", "ModelPackageArn": package}) == "CREATE_COMPLETE"
-    stacks["abalone-staging"] = load_template(endpoint_template)
+    stacks["abalone-staging"] = parse(endpoint_template)
 
     results = read_back(_session(client), list(stacks))
     for (name, template), result in zip(stacks.items(), results):
@@ -280,7 +280,7 @@ def test_every_logical_id_of_the_env_template_with_internet_access_is_a_real_res
     import yaml
 
     from secure_mlops.provision.config import example_config, load_config
-    from secure_mlops.provision.readback.template import load_template
+    from secure_mlops.cfn_template import parse
     from secure_mlops.provision.stacks import plan_stacks
     from secure_mlops.provision.verify import read_back
 
@@ -298,7 +298,7 @@ def test_every_logical_id_of_the_env_template_with_internet_access_is_a_real_res
         time.sleep(0.3)
     assert status == "CREATE_COMPLETE"
     result = read_back(aws, [spec.name])[0]
-    types = {d["Type"] for d in load_template(spec.template_path.read_text())["Resources"].values()}
+    types = {d["Type"] for d in parse(spec.template_path.read_text())["Resources"].values()}
     assert {"AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::InternetGateway", "AWS::EC2::Route"} <= types
     listed = cf.get_paginator("list_stack_resources").paginate(StackName=spec.name).build_full_result()
     listed_types = {r["ResourceType"] for r in listed["StackResourceSummaries"]}

@@ -13,7 +13,7 @@ from secure_mlops.errors import UserError
 from secure_mlops.findings import Status
 from secure_mlops.guardrails.gate import TEMPLATE_ERROR, run_gate
 from secure_mlops.guardrails.resolve import resolve
-from secure_mlops.guardrails.template import TemplateParseError, load_json_text, load_template, load_yaml_text
+from secure_mlops.cfn_template import TemplateParseError, load_json_text, load_template, load_yaml_text
 
 DATA = Path(__file__).resolve().parent / "data" / "gate"
 

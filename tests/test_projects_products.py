@@ -14,41 +14,20 @@ import io
 import json
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
-from secure_mlops.provision.config import example_config
-
-pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.usefixtures("wide_console")]
 
 ENV = "ds-team-dev"
 USE_ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMakerServiceCatalogProductsUseRole"
 LAUNCH_ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMakerServiceCatalogProductsLaunchRole"
 
 
-@pytest.fixture(autouse=True)
-def wide_console():
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
-
-
-@pytest.fixture
-def config(tmp_path) -> Path:
-    path = tmp_path / "secure-mlops.yaml"
-    path.write_text(example_config())
-    return path
-
-
 def run(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, re.sub(r"\s+", " ", result.output)
+    r = cli(*args)
+    return r.code, r.text
 
 
 def outputs(cf, stack: str) -> dict[str, str]:
@@ -80,9 +59,9 @@ def template_of(aws, product_id: str) -> tuple[str, dict]:
     return text, {**artifact, "bucket": bucket, "key": key, "template": parse(text)}
 
 
-def test_the_environment_offers_both_project_templates_and_projects_launch_from_them(config, aws, emulator,
-                                                                                    monkeypatch, tmp_path):
-    code, out = run("provision", "--local", "-c", str(config))
+def test_the_environment_offers_both_project_templates_and_projects_launch_from_them(
+        config_file, aws, emulator, monkeypatch, tmp_path):
+    code, out = run("provision", "--local", "-c", str(config_file))
     assert code == 0, out
     assert "uploaded model-build-train.zip" in out and "uploaded model-deploy.yaml" in out
     cf, sc, s3 = aws.client("cloudformation"), aws.client("servicecatalog"), aws.client("s3")
@@ -188,7 +167,7 @@ def test_the_environment_offers_both_project_templates_and_projects_launch_from_
         assert "0 mismatch(es)" in out
 
     # --- the audit finds nothing wrong with what the projects created
-    report = Path(config).with_name("audit.json")
+    report = config_file.with_name("audit.json")
     code, out = run("audit", "--local", "--format", "json", "-o", str(report))
     findings = json.loads(report.read_text())["findings"]
     created = {r["PhysicalResourceId"] for stack in stacks.values()
@@ -208,7 +187,7 @@ def test_the_environment_offers_both_project_templates_and_projects_launch_from_
     changed.write_text(package.PROJECT_TEMPLATES["model-deploy"].read_text().replace(
         "Description: Finds the newest approved model package", "Description: Looks up the newest approved model package"))
     monkeypatch.setitem(package.PROJECT_TEMPLATES, "model-deploy", changed)
-    code, out = run("provision", "--local", "-c", str(config))
+    code, out = run("provision", "--local", "-c", str(config_file))
     assert code == 0, out  # includes the read-back: the product has exactly the declared versions
     assert f"{ENV}-env: UPDATE_COMPLETE" in out
     assert re.findall(r"uploaded (\S+) to", out) == ["model-deploy.yaml"]  # the seeds and the other template stay
@@ -227,7 +206,7 @@ def test_the_environment_offers_both_project_templates_and_projects_launch_from_
     assert sm.describe_project(ProjectName="abalone-deploy")["ProjectStatus"] == "CreateCompleted"
 
     # --- provisioning again (live projects, a kept version) changes nothing and uploads nothing
-    code, out = run("provision", "--local", "-c", str(config))
+    code, out = run("provision", "--local", "-c", str(config_file))
     assert code == 0, out
     assert "No change: the environment is deployed as configured." in out
     assert "uploaded" not in out
@@ -248,13 +227,13 @@ def test_the_environment_offers_both_project_templates_and_projects_launch_from_
         aws.client("codepipeline").get_pipeline(name=deploy["Pipeline"])
 
     # --- with no project on it, the earlier version goes
-    code, out = run("provision", "--local", "-c", str(config))
+    code, out = run("provision", "--local", "-c", str(config_file))
     assert code == 0, out
     assert [a["Id"] for a in sc.list_provisioning_artifacts(ProductId=products["model-deploy"])[
         "ProvisioningArtifactDetails"]] == [new["Id"]]
 
     # --- the environment's portfolio, products and constraints go with it
-    code, out = run("destroy", "--local", "-c", str(config), "-y")
+    code, out = run("destroy", "--local", "-c", str(config_file), "-y")
     assert code == 0, out
     assert portfolio not in {p["Id"] for p in sc.list_portfolios()["PortfolioDetails"]}
     assert not [p for p in sc.search_products_as_admin()["ProductViewDetails"]

@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
-from secure_mlops.provision.config import example_config
-
-pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.usefixtures("wide_console")]
 
 STACKS = ("ds-team-dev-artifacts", "ds-team-dev-core", "ds-team-dev-env")
 
 
-@pytest.fixture(autouse=True)
-def wide_console():
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
-
-
-@pytest.fixture
-def config(tmp_path) -> Path:
-    path = tmp_path / "secure-mlops.yaml"
-    path.write_text(example_config())
-    return path
-
-
 def run(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, re.sub(r"\s+", " ", result.output)  # stdout and stderr, interleaved
+    r = cli(*args)
+    return r.code, r.text  # stdout and stderr, interleaved
 
 
 def statuses(aws) -> dict[str, str]:
@@ -47,8 +26,8 @@ def statuses(aws) -> dict[str, str]:
     return out
 
 
-def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
-    code, out = run("provision", "--local", "-c", str(config))
+def test_provision_twice_then_plan_then_destroy(config_file, aws, emulator):
+    code, out = run("provision", "--local", "-c", str(config_file))
     assert code == 0, out
     assert out.index("Target: embedded emulator") < out.index("Gate:")  # the target is printed first
     assert statuses(aws) == {name: "CREATE_COMPLETE" for name in STACKS}
@@ -56,7 +35,7 @@ def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
 
     cf = aws.client("cloudformation")
     change_sets = {name: cf.list_change_sets(StackName=name)["Summaries"] for name in STACKS}
-    code, out = run("provision", "--local", "-c", str(config))
+    code, out = run("provision", "--local", "-c", str(config_file))
     assert code == 0, out
     assert "No change: the environment is deployed as configured." in out
     for name in STACKS:
@@ -65,9 +44,9 @@ def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
     assert "SageMaker projects: no change" in out
 
     # a changed configuration, planned only: nothing changes
-    config.write_text(config.read_text().replace('cost-center: "1234"', 'cost-center: "5678"'))
+    config_file.write_text(config_file.read_text().replace('cost-center: "1234"', 'cost-center: "5678"'))
     before = {s["StackName"]: s for s in cf.describe_stacks()["Stacks"] if s["StackName"] in STACKS}
-    code, out = run("provision", "--local", "-c", str(config), "--plan")
+    code, out = run("provision", "--local", "-c", str(config_file), "--plan")
     assert code == 0, out
     assert "Plan only: nothing was changed" in out
     after = {s["StackName"]: s for s in cf.describe_stacks()["Stacks"] if s["StackName"] in STACKS}
@@ -83,7 +62,7 @@ def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
     mounted = {t["SubnetId"] for t in efs.describe_mount_targets(FileSystemId=home_efs)["MountTargets"]}
     assert mounted and mounted <= set(domain["SubnetIds"])
 
-    code, out = run("destroy", "--local", "-c", str(config), "-y")
+    code, out = run("destroy", "--local", "-c", str(config_file), "-y")
     assert code == 0, out
     assert statuses(aws) == {}
     assert "Kept" in out and "DeletionPolicy: Retain" in out
@@ -103,16 +82,16 @@ def test_provision_twice_then_plan_then_destroy(config, aws, emulator):
     assert aws.client("ec2").describe_vpcs(VpcIds=[vpc])["Vpcs"]
 
 
-def test_a_bad_configuration_value_fails_the_stack_and_destroy_cleans_up(config, aws, emulator):
+def test_a_bad_configuration_value_fails_the_stack_and_destroy_cleans_up(config_file, aws, emulator):
     # an existing VPC that does not exist: the configuration is valid, CloudFormation refuses it
-    text = config.read_text()
+    text = config_file.read_text()
     text = re.sub(r"  new_vpc:\n    cidr: 10.0.0.0/16\n    private_subnet_cidrs: \[[^\]]*\]\n",
                   "  existing_vpc:\n    vpc_id: vpc-0123456789abcdef0\n    cidr: 10.1.0.0/16\n"
                   "    private_subnet_ids: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]\n"
                   "    private_route_table_ids: [rtb-0123456789abcdef0, rtb-0fedcba9876543210]\n", text)
     assert "existing_vpc" in text
-    config.write_text(text)
-    code, out = run("provision", "--local", "-c", str(config))
+    config_file.write_text(text)
+    code, out = run("provision", "--local", "-c", str(config_file))
     assert code == 1, out
     failure = re.search(r"stack ds-team-dev-env failed \(ROLLBACK_COMPLETE\): resource (\w+) \((AWS::[\w:]+)\) "
                         r"CREATE_FAILED: (.+?)\. It uses the parameters (.+?) \(set from the configuration\)", out)
@@ -123,6 +102,6 @@ def test_a_bad_configuration_value_fails_the_stack_and_destroy_cleans_up(config,
     assert "ExistingVpcId='vpc-0123456789abcdef0'" in failure.group(4)  # the configuration value behind it
     assert statuses(aws)["ds-team-dev-env"] == "ROLLBACK_COMPLETE"
 
-    code, out = run("destroy", "--local", "-c", str(config), "-y")
+    code, out = run("destroy", "--local", "-c", str(config_file), "-y")
     assert code == 0, out
     assert statuses(aws) == {}

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import Spec, captured
 
 from secure_mlops.provision import deployer, gating
 from secure_mlops.provision.events import describe_stack
 
-pytestmark = pytest.mark.emulator
+pytestmark = [pytest.mark.emulator, pytest.mark.usefixtures("wide_console")]
 
 PLAIN_BUCKET = """\
 Resources:
@@ -48,31 +46,6 @@ Resources:
 """
 
 
-@dataclass
-class Spec:
-    name: str
-    template_path: Path
-    parameters: dict = field(default_factory=dict)
-    capabilities: list = field(default_factory=list)
-    tags: dict = field(default_factory=lambda: {"team": "t", "environment": "unit", "stage": "dev"})
-    uploads: list = field(default_factory=list)
-
-
-@pytest.fixture(autouse=True)
-def wide_console():
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
-
-
-def text(capsys) -> str:
-    out = capsys.readouterr()
-    return re.sub(r"\s+", " ", out.out + out.err)
-
-
 def spec_for(tmp_path, name, body, **kw) -> Spec:
     path = tmp_path / f"{name}.yaml"
     path.write_text(body)
@@ -88,7 +61,7 @@ def test_gate_failure_stops_provision_before_anything_is_deployed(tmp_path, cfg,
     ok_spec = spec_for(tmp_path, "unit-first", PARAMETER, parameters={"Value": "v"})
     bad_spec = spec_for(tmp_path, "unit-bucket", PLAIN_BUCKET)
     assert not deployer.deploy_specs([ok_spec, bad_spec], cfg, local_target, projects=False)
-    out = text(capsys)
+    out = captured(capsys)
     assert "the gate found" in out and "nothing was deployed" in out and "--allow-gate-failures" in out
     assert "S3-01" in out and "S3-02" in out and "unit-bucket.yaml" in out
     cf = aws.client("cloudformation")
@@ -101,7 +74,7 @@ def test_override_is_printed_and_recorded_on_the_failing_stack(tmp_path, cfg, lo
     reason = "SEC-42: throwaway bucket for a load test - approved by the security team"
     # read-back verification may fail on the emulator for a bucket; the gate part is what counts here
     deployer.deploy_specs([ok_spec, bad_spec], cfg, local_target, projects=False, gate_override=reason)
-    out = text(capsys)
+    out = captured(capsys)
     assert f"deploying despite" in out and reason in out
     cf = aws.client("cloudformation")
     tags = {t["Key"]: t["Value"] for t in describe_stack(cf, "unit-bucket")["Tags"]}
@@ -119,7 +92,7 @@ def test_the_gate_judges_the_parameter_values_provision_passes(tmp_path, cfg, lo
     assert run_gate([safe.template_path]).exit_code("info") == 0  # with its defaults the template passes
     open_sg = spec_for(tmp_path, "unit-sg", INGRESS, parameters={"IngressCidr": "0.0.0.0/0"})
     assert not deployer.deploy_specs([open_sg], cfg, local_target, projects=False)
-    out = text(capsys)
+    out = captured(capsys)
     assert "NET-02" in out and "nothing was deployed" in out
     assert describe_stack(aws.client("cloudformation"), "unit-sg") is None
 
@@ -127,7 +100,7 @@ def test_the_gate_judges_the_parameter_values_provision_passes(tmp_path, cfg, lo
 def test_a_passing_template_is_deployed_and_the_gate_says_so(tmp_path, cfg, local_target, aws, capsys):
     spec = spec_for(tmp_path, "unit-first", PARAMETER, parameters={"Value": "v"})
     assert deployer.deploy_specs([spec], cfg, local_target, projects=False)
-    out = text(capsys)
+    out = captured(capsys)
     assert "Gate: 1 template(s) passed every preventive control" in out
     assert describe_stack(aws.client("cloudformation"), "unit-first")["StackStatus"] == "CREATE_COMPLETE"
 
@@ -135,6 +108,6 @@ def test_a_passing_template_is_deployed_and_the_gate_says_so(tmp_path, cfg, loca
 def test_an_override_without_failures_records_nothing(tmp_path, cfg, local_target, aws, capsys):
     spec = spec_for(tmp_path, "unit-first", PARAMETER, parameters={"Value": "v"})
     assert deployer.deploy_specs([spec], cfg, local_target, projects=False, gate_override="just in case")
-    assert "nothing to override and nothing is recorded" in text(capsys)
+    assert "nothing to override and nothing is recorded" in captured(capsys)
     tags = {t["Key"] for t in describe_stack(aws.client("cloudformation"), "unit-first")["Tags"]}
     assert gating.GATE_OVERRIDE_TAG not in tags

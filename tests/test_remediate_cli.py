@@ -5,12 +5,10 @@ planning finding by finding."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
 from secure_mlops.controls import load_catalog
 from secure_mlops.findings import Finding, Status, load_documents
 from secure_mlops.remediations.context import RemediationContext
@@ -18,20 +16,12 @@ from secure_mlops.remediations.runner import remediate
 from test_audit_estate import Builder, publish
 from test_remediate_controls import ACCOUNT, Env, audit, mutating, recording
 
-
-@pytest.fixture(autouse=True)
-def wide_console():
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def run(*args):
-    result = CliRunner().invoke(main, ["remediate", *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, re.sub(r"\s+", " ", result.stderr)
+    r = cli("remediate", *args)
+    return r.code, r.stdout, r.err
 
 
 def write_doc(path, kind="audit", findings=()):
@@ -98,8 +88,8 @@ def test_dry_run_then_apply_end_to_end(aws, tmp_path):
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     audit_file = tmp_path / "audit.json"
-    code = CliRunner().invoke(main, ["audit", "--local", "--controls", "S3-02,SM-MOD-01,SM-MOD-02",
-                                     "-o", str(audit_file)]).exit_code
+    code = cli("audit", "--local", "--controls", "S3-02,SM-MOD-01,SM-MOD-02", "-o", audit_file,
+               catch_exceptions=True).code
     assert code == 1
 
     # dry run: the exact calls, nothing changed, exit 1 (something to do)

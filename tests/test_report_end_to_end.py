@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 NOTEBOOK_TEMPLATE = """\
 AWSTemplateFormatVersion: "2010-09-09"
@@ -23,22 +23,9 @@ Resources:
 """
 
 
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch):
-    """Messages on one line: rich wraps stderr at 80 columns when it is not a terminal."""
-    from secure_mlops import console
-
-    monkeypatch.setenv("COLUMNS", "2000")
-    console.err.cache_clear()
-    console.out.cache_clear()
-    yield
-    console.err.cache_clear()
-    console.out.cache_clear()
-
-
 def invoke(*args):
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    r = cli(*args, catch_exceptions=True)
+    return r.code, r.stdout, r.stderr
 
 
 @pytest.mark.emulator

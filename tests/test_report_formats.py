@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
 from secure_mlops.controls import load_catalog
 from secure_mlops.reports.build import build_report
 from secure_mlops.reports.merge import load
@@ -30,18 +29,7 @@ def _snapshots():
 
 SNAP = _snapshots()
 
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch):
-    """Messages on one line: rich wraps stderr at 80 columns when it is not a terminal."""
-    from secure_mlops import console
-
-    monkeypatch.setenv("COLUMNS", "2000")
-    console.err.cache_clear()
-    console.out.cache_clear()
-    yield
-    console.err.cache_clear()
-    console.out.cache_clear()
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +37,9 @@ def report():
     return build_report(load(FIXTURES), generated_at=SNAP.GENERATED_AT)
 
 
-def cli(*args):
-    result = CliRunner().invoke(main, ["report", *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+def report_cli(*args):
+    r = cli("report", *args)
+    return r.code, r.stdout, r.stderr
 
 
 # ------------------------------------------------------------------------------ snapshots
@@ -202,7 +190,7 @@ def test_asff_suppressed_finding_is_workflow_suppressed(tmp_path):
                 suppression_reason="this is the log bucket itself")
     path = tmp_path / "audit.json"
     path.write_text(json.dumps(make_document([f], kind="audit")))
-    code, out, _ = cli(str(path), "--format", "asff")
+    code, out, _ = report_cli(str(path), "--format", "asff")
     assert code == 0
     (item,) = json.loads(out)
     assert item["Workflow"] == {"Status": "SUPPRESSED"} and item["Compliance"]["Status"] == "FAILED"
@@ -216,7 +204,7 @@ def test_asff_needs_the_account_of_live_findings(tmp_path):
                 resource_type="AWS::S3::Bucket", resource_id="b", message="not encrypted")
     path = tmp_path / "no-account.json"
     path.write_text(json.dumps(make_document([f], kind="audit")))
-    code, out, err = cli(str(path), "--format", "asff")
+    code, out, err = report_cli(str(path), "--format", "asff")
     assert code == 2 and out == ""
     assert str(path) in err and "account" in err
 
@@ -248,7 +236,7 @@ def test_html_escapes_what_findings_say(tmp_path):
     path = tmp_path / "gate.json"
     path.write_text(json.dumps(make_document([f], kind="gate")))
     out = tmp_path / "r.html"
-    code, _, _ = cli(str(path), "--format", "html", "-o", str(out))
+    code, _, _ = report_cli(str(path), "--format", "html", "-o", str(out))
     assert code == 1
     page = out.read_text()
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -256,7 +244,7 @@ def test_html_escapes_what_findings_say(tmp_path):
 
 # ------------------------------------------------------------------------------ CLI
 def test_terminal_summary_lists_every_question_and_exits_1_on_failures():
-    code, out, _ = cli(*FIXTURES)
+    code, out, _ = report_cli(*FIXTURES)
     assert code == 1
     for qid in load_catalog().questions:
         assert qid in out
@@ -265,17 +253,17 @@ def test_terminal_summary_lists_every_question_and_exits_1_on_failures():
 
 
 def test_exit_code_0_when_nothing_fails_at_the_threshold(tmp_path):
-    code, _, _ = cli(*FIXTURES, "--fail-on", "critical")
+    code, _, _ = report_cli(*FIXTURES, "--fail-on", "critical")
     assert code == 0
 
 
 def test_output_file(tmp_path):
     out = tmp_path / "sub" / "report.json"
-    code, stdout, err = cli(*FIXTURES, "--format", "json", "-o", str(out))
+    code, stdout, err = report_cli(*FIXTURES, "--format", "json", "-o", str(out))
     assert code == 1 and stdout == "" and str(out) in err
     assert json.loads(out.read_text())["kind"] == "report"
     txt = tmp_path / "report.txt"
-    cli(*FIXTURES, "-o", str(txt))
+    report_cli(*FIXTURES, "-o", str(txt))
     assert "\x1b[" not in txt.read_text() and "AUDIT-2" in txt.read_text()
 
 
@@ -287,20 +275,20 @@ def test_output_file(tmp_path):
 def test_bad_findings_file_is_one_clear_error_with_exit_2(tmp_path, content, expected):
     bad = tmp_path / "bad.json"
     bad.write_text(content)
-    code, out, err = cli(FIXTURES[0], str(bad))
+    code, out, err = report_cli(FIXTURES[0], str(bad))
     assert code == 2 and out == ""
     assert str(bad) in err and expected in err
     assert err.count("error:") == 1
 
 
 def test_missing_findings_file_exits_2(tmp_path):
-    code, _, err = cli(str(tmp_path / "nope.json"))
+    code, _, err = report_cli(str(tmp_path / "nope.json"))
     assert code == 2 and "nope.json: no such file" in err
 
 
 def test_the_report_never_overwrites_an_input(tmp_path):
     doc = tmp_path / "audit.json"
     doc.write_text(Path(FIXTURES[1]).read_text())
-    code, _, err = cli(str(doc), "--format", "json", "-o", str(doc))
+    code, _, err = report_cli(str(doc), "--format", "json", "-o", str(doc))
     assert code == 2 and "also an input" in err and "--output" in err
     assert doc.read_text() == Path(FIXTURES[1]).read_text()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli
 
-from secure_mlops.cli import main
 from secure_mlops.findings import Finding, make_document
 from secure_mlops.provision.emulator.server import ACCOUNT_ID
 from secure_mlops.reports.asff import finding_id, timestamp
@@ -15,18 +14,7 @@ from secure_mlops.reports.security_hub import import_findings
 
 OTHER_ACCOUNT = "210987654321"
 
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch):
-    """Messages on one line: rich wraps stderr at 80 columns when it is not a terminal."""
-    from secure_mlops import console
-
-    monkeypatch.setenv("COLUMNS", "2000")
-    console.err.cache_clear()
-    console.out.cache_clear()
-    yield
-    console.err.cache_clear()
-    console.out.cache_clear()
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def live(n: int, account: str = ACCOUNT_ID, status: str = "PASS", prefix: str = "bucket") -> list[Finding]:
@@ -84,10 +72,10 @@ def test_cli_prints_target_first_imports_live_findings_and_reports_each_failure(
     gate = tmp_path / "gate.json"
     gate.write_text(json.dumps(make_document([template], kind="gate")))
 
-    result = CliRunner().invoke(main, ["report", str(gate), str(audit), "--format", "json",
-                                       "-o", str(tmp_path / "r.json"), "--to-security-hub", "--local"])
+    result = cli("report", gate, audit, "--format", "json", "-o", tmp_path / "r.json", "--to-security-hub", "--local",
+                 catch_exceptions=True)
     err = result.stderr
-    assert result.exit_code == 1, err  # nothing failed, but two findings could not be imported
+    assert result.code == 1, err  # nothing failed, but two findings could not be imported
     assert err.index("Target: embedded emulator") < err.index("imported 3 of 5")
     assert "1 template findings are not imported" in err
     for f in theirs:
@@ -98,9 +86,8 @@ def test_cli_prints_target_first_imports_live_findings_and_reports_each_failure(
 
     # all findings of the target's account imported and none failing: exit 0
     audit.write_text(json.dumps(make_document(mine, kind="audit")))
-    ok = CliRunner().invoke(main, ["report", str(audit), "--to-security-hub", "--local", "-o",
-                                   str(tmp_path / "r.txt")])
-    assert ok.exit_code == 0, ok.stderr
+    ok = cli("report", audit, "--to-security-hub", "--local", "-o", tmp_path / "r.txt", catch_exceptions=True)
+    assert ok.code == 0, ok.stderr
 
 
 def test_bad_input_stops_before_any_aws_call(tmp_path, monkeypatch):
@@ -111,8 +98,8 @@ def test_bad_input_stops_before_any_aws_call(tmp_path, monkeypatch):
                          resource_type="AWS::S3::Bucket", resource_id="b", message="not encrypted")
     path = tmp_path / "audit.json"
     path.write_text(json.dumps(make_document([no_account], kind="audit")))
-    result = CliRunner().invoke(main, ["report", str(path), "--to-security-hub"])
-    assert result.exit_code == 2 and str(path) in result.stderr
+    result = cli("report", path, "--to-security-hub", catch_exceptions=True)
+    assert result.code == 2 and str(path) in result.stderr
 
 
 class StubSession:

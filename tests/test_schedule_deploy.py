@@ -9,24 +9,12 @@ import json
 import re
 import types
 
+import helpers
 import pytest
-from click.testing import CliRunner
 
-from secure_mlops.cli import main
-
-pytestmark = pytest.mark.emulator
+pytestmark = [pytest.mark.emulator, pytest.mark.usefixtures("wide_console")]
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-
-
-@pytest.fixture(autouse=True)
-def wide_console():
-    from secure_mlops import console
-
-    saved = console.err().width, console.out().width
-    console.err().width = console.out().width = 400
-    yield
-    console.err().width, console.out().width = saved
 
 
 @pytest.fixture(scope="module")
@@ -46,21 +34,19 @@ def one_archive(lambda_archive, monkeypatch):
 
 
 def cli(*args):
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout + re.sub(r"\s+", " ", result.stderr)
+    r = helpers.cli(*args)
+    return r.code, r.stdout + r.err
 
 
 @pytest.fixture
-def env(aws, tmp_path, one_archive):
+def env(aws, config_file, one_archive):
     """What deploy reads of an environment: the core stack's detective-control role (core.yaml's own
     definition), the log bucket (SSE-KMS) named in SSM, the log key alias."""
-    from secure_mlops.guardrails.template import load_template
-    from secure_mlops.provision.config import example_config, load_config
+    from secure_mlops.cfn_template import load_template
+    from secure_mlops.provision.config import load_config
     from secure_mlops.provision.stacks import TEMPLATES_DIR
 
-    cfg_path = tmp_path / "secure-mlops.yaml"
-    cfg_path.write_text(example_config())
-    cfg = load_config(cfg_path)
+    cfg = load_config(config_file)
     core = load_template(TEMPLATES_DIR / "core.yaml").data
     role = {k: v for k, v in core["Resources"]["DetectiveControlRole"].items() if k != "Condition"}
     template = {"AWSTemplateFormatVersion": "2010-09-09",
@@ -83,7 +69,7 @@ def env(aws, tmp_path, one_archive):
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": s3_key}}]})
     aws.client("ssm").put_parameter(Name=f"/secure-mlops/{cfg.name}/log-bucket", Value=bucket, Type="String")
-    return types.SimpleNamespace(cfg=cfg, path=str(cfg_path), role_arn=role_arn, bucket=bucket, s3_key=s3_key,
+    return types.SimpleNamespace(cfg=cfg, path=str(config_file), role_arn=role_arn, bucket=bucket, s3_key=s3_key,
                                  log_key=log_key, session=aws, archive=one_archive)
 
 
@@ -207,12 +193,8 @@ def test_status_shows_the_last_findings_and_remove_keeps_them(env, tmp_path):
     assert cli("schedule", "status", "--local", "-c", env.path)[0] == 1
 
 
-def test_deploy_refuses_an_environment_that_is_not_provisioned(aws, tmp_path, one_archive):
-    from secure_mlops.provision.config import example_config
-
-    cfg = tmp_path / "c.yaml"
-    cfg.write_text(example_config())
-    code, out = cli("schedule", "deploy", "--local", "-c", str(cfg))
+def test_deploy_refuses_an_environment_that_is_not_provisioned(aws, config_file, one_archive):
+    code, out = cli("schedule", "deploy", "--local", "-c", str(config_file))
     assert code == 2
     assert "ds-team-dev-core" in out and "secure-mlops provision" in out
 

@@ -139,7 +139,7 @@ def test_bad_input_is_refused_before_any_aws_call(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------------------ the execution role
 def _core_role_statements():
-    from secure_mlops.guardrails.template import load_template
+    from secure_mlops.cfn_template import load_template
 
     core = load_template(ROOT / "secure_mlops" / "provision" / "templates" / "core.yaml").data
     role = core["Resources"]["DetectiveControlRole"]["Properties"]

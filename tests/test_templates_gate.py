@@ -165,7 +165,7 @@ def test_seed_templates_of_another_environment_are_not_its_ids():
 
 
 def _endpoint_ssm_defaults(path: Path) -> dict[str, str]:
-    from secure_mlops.guardrails.template import load_template
+    from secure_mlops.cfn_template import load_template
 
     params = load_template(path).data["Parameters"]
     return {k: v["Default"] for k, v in params.items() if str(v.get("Type", "")).startswith("AWS::SSM::")}

@@ -7,7 +7,7 @@ import pytest
 from secure_mlops.provision.readback.compare import (ABSENT, canonical_policy, equal, policy_difference,
                                                       same_set, walk)
 from secure_mlops.provision.readback.resolve import NO_VALUE, Resolver, Unresolvable
-from secure_mlops.provision.readback.template import load_template
+from secure_mlops.cfn_template import parse
 
 TEMPLATE = """
 Parameters:
@@ -42,7 +42,7 @@ Resources:
 
 
 def resolver(env="dev", attrs=None):
-    tpl = load_template(TEMPLATE)
+    tpl = parse(TEMPLATE)
     attrs = attrs if attrs is not None else {("Key", "Arn"): "arn:aws:kms:us-east-1:111122223333:key/k1"}
 
     def get_att(lid, name):
@@ -56,7 +56,7 @@ def resolver(env="dev", attrs=None):
 
 
 def test_short_forms_become_long_forms_and_dates_stay_strings():
-    tpl = load_template(TEMPLATE)
+    tpl = parse(TEMPLATE)
     props = tpl["Resources"]["Bucket"]["Properties"]
     assert props["Arn"] == {"Fn::GetAtt": ["Key", "Arn"]}
     assert tpl["Conditions"]["NotProd"] == {"Fn::Not": [{"Condition": "IsProd"}]}
@@ -65,7 +65,7 @@ def test_short_forms_become_long_forms_and_dates_stay_strings():
 
 def test_load_template_rejects_non_templates():
     with pytest.raises(ValueError):
-        load_template("just: text")
+        parse("just: text")
 
 
 def test_resolves_every_intrinsic_against_the_stack():

@@ -7,8 +7,8 @@ import json
 import time
 
 import pytest
-
 from conftest import DATA
+from helpers import FakeCloudFormation, FakeSession
 
 COMPLIANT = (DATA / "verify" / "compliant.yaml").read_text()
 
@@ -284,52 +284,16 @@ def test_a_missing_stack_fails(aws):
 
 
 # ------------------------------------------------------------------------------ CloudFormation's own listing
-class _FakeCloudFormation:
-    """CloudFormation answers fixed by the test: the verifier's bookkeeping of what CloudFormation
-    lists (blank rows, blank physical ids, masked parameters), without any service to read back."""
-
-    def __init__(self, template: dict, rows: list[dict], parameters: list[dict] | None = None):
-        self.template, self.rows, self.parameters = template, rows, parameters or []
-
-    def describe_stacks(self, StackName):
-        return {"Stacks": [{"StackName": StackName, "StackStatus": "CREATE_COMPLETE", "Parameters": self.parameters,
-                            "StackId": f"arn:aws:cloudformation:us-east-1:111122223333:stack/{StackName}/1"}]}
-
-    def get_template(self, StackName, TemplateStage):
-        return {"TemplateBody": json.dumps(self.template)}
-
-    def get_paginator(self, name):
-        assert name == "list_stack_resources"
-        rows = [{"ResourceStatus": "CREATE_COMPLETE", **row} for row in self.rows]
-
-        class Pages:
-            def paginate(self, StackName):
-                return [{"StackResourceSummaries": rows}]
-
-        return Pages()
-
-
-class _FakeSession:
-    region_name = "us-east-1"
-
-    def __init__(self, **clients):
-        self.clients = clients
-
-    def client(self, name):
-        assert name in self.clients, f"no {name} call expected"
-        return self.clients[name]
-
-
 def test_blank_physical_ids_missing_and_unlisted_resources_fail():
     from secure_mlops.provision.verify import read_back
 
     template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}, "Trail": {"Type": "AWS::CloudTrail::Trail"}}}
-    cf = _FakeCloudFormation(template, [
+    cf = FakeCloudFormation(template, account="111122223333", rows=[
         {"LogicalResourceId": "Bucket", "PhysicalResourceId": "", "ResourceType": "AWS::S3::Bucket"},
         {"LogicalResourceId": "", "PhysicalResourceId": "", "ResourceType": ""},
         {"LogicalResourceId": "Extra", "PhysicalResourceId": "x", "ResourceType": "AWS::SSM::Parameter"},
     ])
-    results = read_back(_FakeSession(cloudformation=cf), ["s"])
+    results = read_back(FakeSession(cf), ["s"])
     got = sorted((m.logical_id, m.property, m.reason) for m in results[0].mismatches)
     assert got == [
         ("(blank)", "(resource)", "blank physical id: a stack resource without logical id, type or physical id"),
@@ -350,10 +314,11 @@ def test_a_masked_noecho_parameter_is_not_guessed():
     template = {"Parameters": {"Secret": {"Type": "String", "NoEcho": True}},
                 "Resources": {"P": {"Type": "AWS::SSM::Parameter",
                                     "Properties": {"Name": "/p", "Type": "String", "Value": {"Ref": "Secret"}}}}}
-    cf = _FakeCloudFormation(template, [{"LogicalResourceId": "P", "PhysicalResourceId": "/p",
-                                         "ResourceType": "AWS::SSM::Parameter"}],
-                             parameters=[{"ParameterKey": "Secret", "ParameterValue": "****"}])
-    results = read_back(_FakeSession(cloudformation=cf, ssm=Ssm()), ["s"])
+    cf = FakeCloudFormation(template, account="111122223333",
+                            rows=[{"LogicalResourceId": "P", "PhysicalResourceId": "/p",
+                                   "ResourceType": "AWS::SSM::Parameter"}],
+                            parameters=[{"ParameterKey": "Secret", "ParameterValue": "****"}])
+    results = read_back(FakeSession(cf, ssm=Ssm()), ["s"])
     assert [(m.logical_id, m.property) for m in results[0].mismatches] == [("P", "Value")]
     assert results[0].mismatches[0].reason.startswith("cannot be verified: Ref 'Secret'")
     assert results[0].properties_compared == 3

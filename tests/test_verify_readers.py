@@ -7,51 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import FakeCloudFormation, FakeSession
 
 ACCOUNT = "123456789012"
-
-
-class FakeCloudFormation:
-    """CloudFormation's answers about one stack, fixed by the test."""
-
-    def __init__(self, template: dict, physical_ids: dict[str, str], parameters: list[dict] | None = None,
-                 rows: list[dict] | None = None):
-        self.template, self.parameters = template, parameters or []
-        self.rows = rows if rows is not None else [
-            {"LogicalResourceId": lid, "PhysicalResourceId": pid,
-             "ResourceType": template["Resources"][lid]["Type"]} for lid, pid in physical_ids.items()]
-
-    def describe_stacks(self, StackName):
-        return {"Stacks": [{"StackName": StackName, "StackStatus": "CREATE_COMPLETE", "Parameters": self.parameters,
-                            "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{StackName}/1"}]}
-
-    def get_template(self, StackName, TemplateStage):
-        return {"TemplateBody": json.dumps(self.template)}
-
-    def get_paginator(self, name):
-        assert name == "list_stack_resources"
-        rows = [{"ResourceStatus": "CREATE_COMPLETE", **row} for row in self.rows]
-
-        class Pages:
-            def paginate(self, StackName):
-                return [{"StackResourceSummaries": rows}]
-
-        return Pages()
-
-
-class Session:
-    """A session whose CloudFormation is the test's listing; every other service is `real`'s."""
-
-    region_name = "us-east-1"
-
-    def __init__(self, cloudformation, real=None):
-        self.cloudformation, self.real = cloudformation, real
-
-    def client(self, name):
-        if name == "cloudformation":
-            return self.cloudformation
-        assert self.real is not None, f"no {name} call expected"
-        return self.real.client(name)
 
 
 def check(session, resources: dict, physical_ids: dict[str, str], parameters: dict | None = None):
@@ -60,8 +18,9 @@ def check(session, resources: dict, physical_ids: dict[str, str], parameters: di
 
     template = {"Parameters": {k: {"Type": "String"} for k in (parameters or {})}, "Resources": resources}
     cf = FakeCloudFormation(template, physical_ids,
-                            [{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()])
-    result = read_back(Session(cf, session), ["s"])[0]
+                            [{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
+                            account=ACCOUNT)
+    result = read_back(FakeSession(cf, session), ["s"])[0]
     assert result.resources_read == len(physical_ids)
     return [(m.logical_id, m.property, m.message()) for m in result.mismatches]
 

@@ -6,8 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..controls import Catalog, Control
-from ..errors import UserError
+from ..controls import Control
 from ..findings import Finding
 from .stats import AuditStats
 
@@ -18,21 +17,6 @@ class AuditResult:
     controls: list[Control]
     stats: AuditStats
     target: dict[str, Any] = field(default_factory=dict)
-
-
-def select_controls(catalog: Catalog, control_ids: str | None) -> list[Control]:
-    """The detective controls to run: all, or the comma-separated ids given (checked)."""
-    detective = catalog.with_mode("detective")
-    if not control_ids:
-        return detective
-    wanted = [c.strip().upper() for c in control_ids.split(",") if c.strip()]
-    known = {c.id for c in detective}
-    bad = [c for c in wanted if c not in known]
-    if bad:
-        what = "not detective controls" if all(b in catalog for b in bad) else "unknown control ids"
-        raise UserError(f"{what}: {', '.join(bad)}", field="--controls",
-                        fix="pick ids from `secure-mlops controls list --mode detective`")
-    return [c for c in detective if c.id in wanted]
 
 
 def audit_target_region(session_fn: Callable[[], Any], account: str, region: str, controls: list[Control], cfg,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
@@ -12,12 +11,12 @@ def run_audit_command(config_path: Path | None, local: bool, region: str | None,
     from .. import console
     from ..controls import load_catalog
     from ..findings import dump_document, exit_code, make_document
-    from ..target import resolve
-    from .audit import run_audit, select_controls
+    from ..target import resolve_and_print
+    from .audit import run_audit
     from .runner import check_rules
 
     # everything about the input is checked before any AWS call
-    controls = select_controls(load_catalog(), control_ids)
+    controls = load_catalog().select("detective", control_ids)
     cfg = None
     if config_path is not None:
         from ..provision.config import load_config
@@ -34,9 +33,7 @@ def run_audit_command(config_path: Path | None, local: bool, region: str | None,
             or os.environ.get("AWS_DEFAULT_REGION")
         accounts = load_accounts(accounts_file, default_region)
 
-    target = resolve(local=local, region=region or (cfg.region if cfg else None), profile=profile,
-                     announce=console.announce)
-    console.print_target(target)
+    target = resolve_and_print(local, region or (cfg.region if cfg else None), profile)
     result = run_audit(target, controls, cfg=cfg, accounts=accounts, console=console.err())
 
     doc = make_document(result.findings, "audit", target=result.target,
@@ -45,12 +42,9 @@ def run_audit_command(config_path: Path | None, local: bool, region: str | None,
         doc["stats"] = result.stats.to_dict()
     text = dump_document(doc)
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        console.announce(f"Wrote {output} ({len(result.findings)} findings)")
+        console.write_file(output, text, f" ({len(result.findings)} findings)")
     if fmt == "json":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        console.write_stdout(text)
     else:
         render_table(result.findings, result.controls, console.out(), multi=bool(accounts))
     if stats:

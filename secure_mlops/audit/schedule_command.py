@@ -12,12 +12,9 @@ from pathlib import Path
 
 
 def _target(cfg, local: bool, region: str | None, profile: str | None):
-    from .. import console
-    from ..target import resolve
+    from ..target import resolve_and_print
 
-    target = resolve(local=local, region=region or cfg.region, profile=profile, announce=console.announce)
-    console.print_target(target)
-    return target
+    return resolve_and_print(local, region or cfg.region, profile)
 
 
 def deploy_command(config_path: Path, local: bool, region: str | None, profile: str | None, rate: str,
@@ -143,9 +140,8 @@ def status_command(config_path: Path, local: bool, region: str | None, profile: 
             return 1
         from ..findings import dump_document
 
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(dump_document(doc))
-        console.announce(f"Wrote {output}: `secure-mlops report {output}` answers the security questions.")
+        console.write_file(output, dump_document(doc),
+                           f": `secure-mlops report {output}` answers the security questions.")
     return 0 if st.deployed else 1
 
 

@@ -57,7 +57,7 @@ from typing import Any
 from . import iam, pipeline
 from .context import DEFAULT_INTERFACE_ENDPOINTS, GateContext
 from .resolve import ENV_BOUND, TOKEN, Resolved, env_ref, env_token
-from .template import PathT
+from ..cfn_template import PathT
 
 
 @dataclass(eq=False)  # a document is itself: identity, not a deep comparison of its data

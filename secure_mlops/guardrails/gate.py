@@ -26,7 +26,7 @@ from .context import GateContext, from_config, from_mapping, from_parameters
 from .derive import Batch, Doc, derive
 from .resolve import Resolved, resolve
 from .rulesfile import write_rules_file
-from .template import Loaded, TemplateParseError, load_json_text, load_template
+from ..cfn_template import Loaded, TemplateParseError, load_json_text, load_template
 from .verdicts import SUPPRESS_KEY, TEMPLATE_ERROR, NotEvaluated, failures_by_doc, findings_for
 
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".jsn")

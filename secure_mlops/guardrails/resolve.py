@@ -33,10 +33,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .template import Loaded, PathT, Pos
+from ..cfn_template import PSEUDO_PARAMETERS, Loaded, PathT, Pos, substitute
 
-PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName", "AWS::StackId",
-          "AWS::URLSuffix", "AWS::NotificationARNs"}
 NOVALUE = object()
 
 
@@ -78,9 +76,6 @@ class Resolved:
             if path[:len(p)] == p:
                 return reason
         return None
-
-
-_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 
 
 def resource_token(rtype: str, logical_id: str, attr: str | None = None) -> str:
@@ -333,7 +328,7 @@ class _Resolver:
             return Unresolved(f"!Ref of {name!r}")
         if name == "AWS::NoValue":
             return NOVALUE
-        if name in PSEUDO:
+        if name in PSEUDO_PARAMETERS:
             return "${%s}" % name
         if name in self.params_decl:
             return self.param_values[name]
@@ -466,10 +461,7 @@ class _Resolver:
             return Unresolved("Fn::Sub takes a string")
         reasons: list[str] = []
 
-        def repl(m: re.Match) -> str:
-            name = m.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
+        def value_of(name: str) -> str:
             if name in variables:
                 v = variables[name]
             elif "." in name and name.split(".", 1)[0] in self.types:
@@ -486,7 +478,7 @@ class _Resolver:
                 reasons.append(s.reason)
             return s
 
-        result = _SUB_VAR.sub(repl, text)
+        result = substitute(text, value_of)
         if reasons:
             return _PartiallyResolved(result, reasons[0])
         return result

@@ -1,14 +1,11 @@
-"""Read a CloudFormation template (JSON or YAML with short-form intrinsics) into plain data.
+"""The deployer's view of a CloudFormation template file (read by ``secure_mlops.cfn_template``).
 
 The deployer needs only the structure (parameters and their defaults, resources, deletion
-policies, which parameters a resource refers to); short forms such as ``!Ref X`` become their
-long forms (``{"Ref": "X"}``), ``!GetAtt A.B`` becomes ``{"Fn::GetAtt": ["A", "B"]}``.
+policies, which parameters a resource refers to); a template that does not parse is bad input.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,41 +15,17 @@ from ..errors import UserError
 MAX_BODY_BYTES = 51_200
 
 
-@functools.lru_cache(maxsize=1)
-def _loader():
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def construct(loader, tag_suffix, node):
-        name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if tag_suffix == "GetAtt" and isinstance(value, str):
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    Loader.add_multi_constructor("!", construct)
-    return Loader
-
-
 def parse(text: str, path: Path | str = "<template>") -> dict[str, Any]:
-    import yaml
+    from ..cfn_template import NotATemplate, TemplateParseError, parse as parse_template
 
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_loader())  # noqa: S506
-    except (ValueError, yaml.YAMLError) as exc:
-        raise UserError(f"the template does not parse: {exc}", file=str(path),
-                        fix="correct the template syntax (check it with `secure-mlops gate`)") from None
-    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+        return parse_template(text, path)
+    except NotATemplate:
         raise UserError("the template has no Resources section", file=str(path), field="Resources",
-                        fix="give the template at least one resource")
-    return data
+                        fix="give the template at least one resource") from None
+    except TemplateParseError as exc:
+        raise UserError(f"the template does not parse: line {exc.line}, column {exc.column}: {exc.message}",
+                        file=str(path), fix="correct the template syntax (check it with `secure-mlops gate`)") from None
 
 
 def load(path: Path) -> tuple[str, dict[str, Any]]:

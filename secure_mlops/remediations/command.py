@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 from ..errors import UserError
@@ -19,21 +18,21 @@ def run_remediate_command(findings_files: list[Path], run_audit_first: bool, app
     from .. import console
     from ..controls import load_catalog
     from ..findings import Status, dump_document, make_document
-    from ..target import resolve
+    from ..target import resolve_and_print
     from .context import RemediationContext
-    from .registry import least_privilege_policy, select_controls
+    from .registry import least_privilege_policy
     from .runner import APPLY, DRY_RUN, remediate
 
     catalog = load_catalog()
     if print_policy:
-        sys.stdout.write(json.dumps(least_privilege_policy(catalog), indent=2) + "\n")
+        console.write_stdout(json.dumps(least_privilege_policy(catalog), indent=2) + "\n")
         return 0
     # everything about the input is checked before any AWS call
     if bool(findings_files) == run_audit_first:
         raise UserError("give either FINDINGS files (written by `secure-mlops audit --format json -o FILE`) or "
                         "--audit, not both and not neither", field="FINDINGS / --audit",
                         fix="`secure-mlops remediate audit.json` or `secure-mlops remediate --audit`")
-    controls = select_controls(catalog, control_ids)
+    controls = catalog.select("responsive", control_ids)
     if notify_topic and not _TOPIC.match(notify_topic):
         raise UserError(f"{notify_topic!r} is not an SNS topic ARN", field="--notify",
                         fix="pass arn:aws:sns:<region>:<account>:<topic name>")
@@ -45,8 +44,7 @@ def run_remediate_command(findings_files: list[Path], run_audit_first: bool, app
 
         check_rules(controls)
 
-    target = resolve(local=local, region=region, profile=profile, announce=console.announce)
-    console.print_target(target)
+    target = resolve_and_print(local, region, profile)
     if findings is None:
         from ..audit import run_audit
 
@@ -66,12 +64,9 @@ def run_remediate_command(findings_files: list[Path], run_audit_first: bool, app
     doc["mode"] = mode
     text = dump_document(doc)
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        console.announce(f"Wrote {output} ({len(results)} findings)")
+        console.write_file(output, text, f" ({len(results)} findings)")
     if fmt == "json":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        console.write_stdout(text)
     console.announce(summary(outcomes, mode))
     return 1 if any(r.status in (Status.FAIL, Status.ERROR) for r in results) else 0
 

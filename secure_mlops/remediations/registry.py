@@ -8,7 +8,6 @@ import re
 from types import ModuleType
 
 from ..controls import Catalog, Control
-from ..errors import UserError
 
 #: what a remediation module must define
 REQUIRED = ("CONTROL_ID", "permissions", "CONTAINS_ONLY", "read", "plan", "apply")
@@ -22,21 +21,6 @@ def module_for(control: Control) -> ModuleType:
 
 def responsive(catalog: Catalog) -> list[Control]:
     return catalog.with_mode("responsive")
-
-
-def select_controls(catalog: Catalog, control_ids: str | None) -> list[Control]:
-    """The responsive controls to act on: all, or the comma-separated ids given (checked)."""
-    controls = responsive(catalog)
-    if not control_ids:
-        return controls
-    wanted = [c.strip().upper() for c in control_ids.split(",") if c.strip()]
-    known = {c.id for c in controls}
-    bad = [c for c in wanted if c not in known]
-    if bad:
-        what = "not responsive controls" if all(b in catalog for b in bad) else "unknown control ids"
-        raise UserError(f"{what}: {', '.join(bad)}", field="--controls",
-                        fix="pick ids from `secure-mlops controls list --mode responsive`")
-    return [c for c in controls if c.id in wanted]
 
 
 def least_privilege_policy(catalog: Catalog) -> dict:

@@ -8,7 +8,6 @@ import the live findings. Exit code: 1 when a finding FAILs or is in ERROR at or
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 FORMATS = ("terminal", "html", "json", "sarif", "asff")
@@ -45,31 +44,18 @@ def render(report, fmt: str, *, for_file: bool = False) -> str | None:
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def _write(text: str, output: Path | None) -> None:
-    from .. import console
-
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        console.announce(f"Wrote {output}")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-
 def _to_security_hub(report, local: bool, region: str | None, profile: str | None) -> bool:
     """Import the live findings; print the target first and every finding not imported."""
     from rich.progress import Progress
 
     from .. import console
-    from ..target import resolve
+    from ..target import resolve_and_print
     from .asff import live_findings
     from .security_hub import import_findings
 
     live = live_findings(report)  # raises AsffError (input error) before any AWS call
     skipped = sum(1 for f in report.findings if f.source.value == "template")
-    target = resolve(local=local, region=region, profile=profile, announce=console.announce)
-    console.print_target(target)
+    target = resolve_and_print(local, region, profile)
     if skipped:
         console.announce(f"{skipped} template findings are not imported: they describe templates, not "
                          "resources in an account (use --format sarif for code scanning).")
@@ -113,7 +99,9 @@ def run(findings_files, fmt: str, output: Path | None, fail_on: str, to_security
     except AsffError as exc:
         raise UserError(str(exc)) from None
     if text is not None:
-        _write(text, output)
+        from .. import console
+
+        console.write_output(text, output)
     code = report.exit_code
     if to_security_hub:
         try:

@@ -10,10 +10,10 @@ property as "cannot be verified", never as matching.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
-import re
 from typing import Any, Callable
+
+from ...cfn_template import cidr, substitute
 
 
 class Unresolvable(Exception):
@@ -26,7 +26,6 @@ class _NoValue:
 
 
 NO_VALUE = _NoValue()
-_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 
 
 def is_intrinsic(value: Any) -> bool:
@@ -155,10 +154,8 @@ class Resolver:
         if not isinstance(text, str):
             raise Unresolvable(f"Fn::Sub of a non-string {text!r}")
 
-        def substitute(match: re.Match) -> str:
-            name = match.group(1).strip()
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
+        def value_of(name: str) -> str:
+            name = name.strip()
             if name in variables:
                 value = variables[name]
             elif "." in name and not name.startswith("AWS::"):
@@ -169,7 +166,7 @@ class Resolver:
                 raise Unresolvable(f"Fn::Sub variable {name} is not a string")
             return _scalar(value)
 
-        return _SUB_VAR.sub(substitute, text)
+        return substitute(text, value_of)
 
     def _fn_Join(self, arg: Any) -> str:
         delimiter, items = arg[0], self.resolve(arg[1])
@@ -229,13 +226,9 @@ class Resolver:
         return self.import_value(name)
 
     def _fn_Cidr(self, arg: Any) -> list[str]:
-        block, count, bits = (self.resolve(v) for v in arg)
         try:
-            network = ipaddress.ip_network(block, strict=False)
-            prefix = network.max_prefixlen - int(bits)
-            subnets = network.subnets(new_prefix=prefix)
-            return [str(next(subnets)) for _ in range(int(count))]
-        except (ValueError, StopIteration) as exc:
+            return cidr(*(self.resolve(v) for v in arg))
+        except (ValueError, TypeError) as exc:
             raise Unresolvable(f"Fn::Cidr {arg!r}: {exc}") from None
 
     def _fn_ToJsonString(self, arg: Any) -> str:

@@ -127,7 +127,7 @@ class StackReadBack:
         return self.result
 
     def _load(self) -> None:
-        from .template import load_template
+        from ...cfn_template import parse
 
         cf = self.client("cloudformation")
         stack = cf.describe_stacks(StackName=self.name)["Stacks"][0]
@@ -139,10 +139,10 @@ class StackReadBack:
             self._fail("(stack)", "AWS::CloudFormation::Stack", "StackStatus", "CREATE_COMPLETE or UPDATE_COMPLETE",
                        stack["StackStatus"], stack.get("StackStatusReason") or "the stack is not in a complete state")
         body = cf.get_template(StackName=self.name, TemplateStage="Original")["TemplateBody"]
-        self.template = load_template(body)
+        self.template = parse(body, self.name)
         if self.template.get("Transform"):
-            self.template = load_template(
-                cf.get_template(StackName=self.name, TemplateStage="Processed")["TemplateBody"])
+            self.template = parse(
+                cf.get_template(StackName=self.name, TemplateStage="Processed")["TemplateBody"], self.name)
         parameters = self._parameters(stack.get("Parameters") or [])
         for page in cf.get_paginator("list_stack_resources").paginate(StackName=self.name):
             for row in page["StackResourceSummaries"]:

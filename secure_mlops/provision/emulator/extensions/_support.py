@@ -264,6 +264,24 @@ def registry_attributes(type_name: str) -> frozenset[str]:
     return frozenset(n for n in names if n.replace(".", "").isalnum())
 
 
+def refuse_unimplemented(type_name: str, logical_id: str, props: dict[str, Any], supported: set[str],
+                         error: Callable[[str], Exception] = PropertyValidationError) -> None:
+    """A property the emulator does not implement fails the resource: never silently dropped."""
+    extra = sorted(set(props) - set(supported))
+    if extra:
+        raise error(f"Resource {logical_id}: the embedded emulator does not implement {type_name} "
+                    f"propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}")
+
+
+def checked_properties(type_name: str, logical_id: str, cloudformation_json: Any,
+                       supported: set[str]) -> dict[str, Any]:
+    """A resource's properties, validated as CloudFormation does and refused where the emulator
+    does not implement them."""
+    props = check_properties(type_name, logical_id, cloudformation_json.get("Properties") or {})
+    refuse_unimplemented(type_name, logical_id, props, supported)
+    return props
+
+
 def _get(props: dict[str, Any], pointer: str) -> Any:
     node: Any = props
     for part in pointer.split("/")[2:]:

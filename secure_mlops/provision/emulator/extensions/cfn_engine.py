@@ -24,14 +24,13 @@ the call returns); the events read back are those AWS would have emitted, in ord
 from __future__ import annotations
 
 import copy
-import ipaddress
-import itertools
 import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ....cfn_template import cidr
 from . import cfn_lifecycle as lifecycle
 from . import cfn_schema
 from . import cfn_template
@@ -182,14 +181,9 @@ def _cidr(arg: Any, rmap: Any) -> Any:
     if TOKEN in str(block):
         return TOKEN
     try:
-        network = ipaddress.ip_network(str(block), strict=False)
-        prefix = network.max_prefixlen - int(bits)
-        subnets = [str(s) for s in itertools.islice(network.subnets(new_prefix=prefix), int(count))]
+        return cidr(block, count, bits)
     except ValueError as exc:
         raise ResolutionError(f"Template error: Fn::Cidr {arg!r}: {exc}") from None
-    if len(subnets) < int(count):
-        raise ResolutionError(f"Template error: Fn::Cidr cannot make {count} subnets of /{prefix} in {block}")
-    return subnets
 
 
 def _azs(arg: Any, rmap: Any) -> list[str]:
@@ -355,6 +349,22 @@ def _create_instance(stack, rmap, lid: str, definition: dict) -> tuple[Any, dict
     return instance, props
 
 
+def _create_resource(stack, rmap, rec: Record) -> bool:
+    """Create the resource of `rec` with CloudFormation's events; False (CREATE_FAILED) if it failed."""
+    definition = rec.definition
+    _event(stack, rec, "CREATE_IN_PROGRESS", properties=definition.get("Properties") or {})
+    try:
+        instance, props = _create_instance(stack, rmap, rec.logical_id, definition)
+    except Exception as exc:
+        _event(stack, rec, "CREATE_FAILED", reason_for(exc, rec.resource_type))
+        return False
+    rec.instance, rec.properties, rec.physical_id = instance, props, lifecycle.physical_id(instance)
+    rmap._parsed_resources[rec.logical_id] = instance
+    _event(stack, rec, "CREATE_IN_PROGRESS", "Resource creation Initiated")
+    _event(stack, rec, "CREATE_COMPLETE")
+    return True
+
+
 def _creation_tags(stack, lid: str, rtype: str) -> dict[str, str]:
     tags = {k: v for k, v in (stack.tags or {}).items() if not k.startswith("aws:")}
     if cfn_schema.system_tags(rtype):
@@ -492,19 +502,10 @@ def create(stack, on_failure: str = "ROLLBACK") -> None:
         definition = resources[lid]
         if not _condition_holds(rmap, definition):
             continue
-        rec = Record(lid, definition["Type"], "CREATE_IN_PROGRESS", definition=definition)
-        recs[lid] = rec
-        _event(stack, rec, "CREATE_IN_PROGRESS", properties=definition.get("Properties") or {})
-        try:
-            instance, props = _create_instance(stack, rmap, lid, definition)
-        except Exception as exc:
-            _event(stack, rec, "CREATE_FAILED", reason_for(exc, rec.resource_type))
+        rec = recs[lid] = Record(lid, definition["Type"], "CREATE_IN_PROGRESS", definition=definition)
+        if not _create_resource(stack, rmap, rec):
             failed.append(lid)
             break
-        rec.instance, rec.properties, rec.physical_id = instance, props, lifecycle.physical_id(instance)
-        rmap._parsed_resources[lid] = instance
-        _event(stack, rec, "CREATE_IN_PROGRESS", "Resource creation Initiated")
-        _event(stack, rec, "CREATE_COMPLETE")
     if not failed:
         try:
             outputs, imports = _outputs(stack, rmap, template)
@@ -549,22 +550,29 @@ def _delete_records(stack, rmap, resources: dict, lids: list[str], rollback: boo
             continue
         if any(recs[d].status not in _GONE for d in dependents[lid] if d in recs and recs[d].instance is not None):
             continue  # a dependent is still there (its deletion failed): leave this one
-        if rec.instance is None:
-            _event(stack, rec, "DELETE_COMPLETE")
-            continue
-        policy = _policy(rec.definition, policy_key, rmap)
-        if lid in retain or policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
-            _event(stack, rec, "DELETE_SKIPPED")
-            continue
-        _event(stack, rec, "DELETE_IN_PROGRESS")
-        try:
-            lifecycle.delete(rec.resource_type, rec.instance, rec.properties, stack.account_id, stack.region_name)
-        except Exception as exc:
-            _event(stack, rec, "DELETE_FAILED", reason_for(exc, rec.resource_type))
+        if rec.instance is not None:
+            policy = _policy(rec.definition, policy_key, rmap)
+            if lid in retain or policy == "Retain" or (policy == "RetainExceptOnCreate" and not rollback):
+                _event(stack, rec, "DELETE_SKIPPED")
+                continue
+        if not _delete_resource(stack, rec):
             ok = False
-            continue
-        _event(stack, rec, "DELETE_COMPLETE")
     return ok
+
+
+def _delete_resource(stack, rec: Record) -> bool:
+    """Delete the resource of `rec` with CloudFormation's events; False (DELETE_FAILED) if it failed."""
+    if rec.instance is None:
+        _event(stack, rec, "DELETE_COMPLETE")
+        return True
+    _event(stack, rec, "DELETE_IN_PROGRESS")
+    try:
+        lifecycle.delete(rec.resource_type, rec.instance, rec.properties, stack.account_id, stack.region_name)
+    except Exception as exc:
+        _event(stack, rec, "DELETE_FAILED", reason_for(exc, rec.resource_type))
+        return False
+    _event(stack, rec, "DELETE_COMPLETE")
+    return True
 
 
 def delete(stack, retain: list[str] | None = None) -> None:
@@ -619,19 +627,10 @@ def update(stack, template: dict, body: str, parameters: dict, disable_rollback:
             continue
         prev = live_old.get(lid)
         if prev is None or prev.resource_type != definition["Type"]:
-            rec = Record(lid, definition["Type"], "CREATE_IN_PROGRESS", definition=definition)
-            new_recs[lid] = rec
-            _event(stack, rec, "CREATE_IN_PROGRESS", properties=definition.get("Properties") or {})
-            try:
-                instance, props = _create_instance(stack, rmap, lid, definition)
-            except Exception as exc:
-                _event(stack, rec, "CREATE_FAILED", reason_for(exc, rec.resource_type))
+            rec = new_recs[lid] = Record(lid, definition["Type"], "CREATE_IN_PROGRESS", definition=definition)
+            if not _create_resource(stack, rmap, rec):
                 failure = (lid, "create")
                 break
-            rec.instance, rec.properties, rec.physical_id = instance, props, lifecycle.physical_id(instance)
-            _event(stack, rec, "CREATE_IN_PROGRESS", "Resource creation Initiated")
-            _event(stack, rec, "CREATE_COMPLETE")
-            rmap._parsed_resources[lid] = instance
             done.append(("create", lid, None, rec))
             continue
         rec = replace(prev, definition=definition)
@@ -791,16 +790,7 @@ def _rollback_update(stack, reason, old_snapshot, new_recs, done, failure, old_t
         return
     _stack_event(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
     for rec in to_delete:
-        if rec.instance is None:
-            _event(stack, rec, "DELETE_COMPLETE")
-            continue
-        _event(stack, rec, "DELETE_IN_PROGRESS")
-        try:
-            lifecycle.delete(rec.resource_type, rec.instance, rec.properties, stack.account_id, stack.region_name)
-        except Exception as exc:
-            _event(stack, rec, "DELETE_FAILED", reason_for(exc, rec.resource_type))
-            continue
-        _event(stack, rec, "DELETE_COMPLETE")
+        _delete_resource(stack, rec)
     for rec in old_snapshot.values():
         if _live(rec) and rec.status.startswith("UPDATE"):
             rec.status, rec.reason = "UPDATE_COMPLETE", None

@@ -253,6 +253,16 @@ def _tag_dict(tags: Any) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags or []}
 
 
+def _retag(old: Any, new: Any, untag: Callable[[list[str]], Any], tag: Callable[[dict[str, str]], Any]) -> None:
+    """Tags changed from `old` to `new`: remove the keys that are gone, then set the new values."""
+    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
+    gone = [k for k in old_tags if k not in new_tags]
+    if gone:
+        untag(gone)
+    if new_tags:
+        tag(new_tags)
+
+
 def _tags_updater(instance: Any) -> Callable | None:
     from moto.ec2.models.core import TaggedEC2Resource
 
@@ -263,12 +273,8 @@ def _tags_updater(instance: Any) -> Callable | None:
 
 def _ec2_tags(instance, old, new, props, account_id, region):
     backend = _ec2(account_id, region)
-    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
-    gone = [k for k in old_tags if k not in new_tags]
-    if gone:
-        backend.delete_tag_keys([instance.id], gone)
-    if new_tags:
-        backend.create_tags([instance.id], new_tags)
+    _retag(old, new, lambda keys: backend.delete_tag_keys([instance.id], keys),
+           lambda tags: backend.create_tags([instance.id], tags))
 
 
 def _ids(value: Any) -> list[str]:
@@ -521,12 +527,8 @@ def _key_enabled(instance, old, new, props, account_id, region):
 
 def _key_tags(instance, old, new, props, account_id, region):
     backend = _kms(account_id, region)
-    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
-    gone = [k for k in old_tags if k not in new_tags]
-    if gone:
-        backend.untag_resource(instance.arn, gone)
-    if new_tags:
-        backend.tag_resource(instance.arn, new_tags)
+    _retag(old, new, lambda keys: backend.untag_resource(instance.arn, keys),
+           lambda tags: backend.tag_resource(instance.arn, tags))
 
 
 def _no_api_effect(instance, old, new, props, account_id, region):
@@ -557,12 +559,8 @@ def _log_kms(instance, old, new, props, account_id, region):
 
 def _log_tags(instance, old, new, props, account_id, region):
     backend = _logs(account_id, region)
-    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
-    gone = [k for k in old_tags if k not in new_tags]
-    if gone:
-        backend.untag_log_group(instance.name, gone)
-    if new_tags:
-        backend.tag_log_group(instance.name, new_tags)
+    _retag(old, new, lambda keys: backend.untag_log_group(instance.name, keys),
+           lambda tags: backend.tag_log_group(instance.name, tags))
 
 
 def _role_trust(instance, old, new, props, account_id, region):
@@ -606,12 +604,8 @@ def _role_boundary(instance, old, new, props, account_id, region):
 
 def _role_tags(instance, old, new, props, account_id, region):
     backend = _iam(account_id, region)
-    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
-    gone = [k for k in old_tags if k not in new_tags]
-    if gone:
-        backend.untag_role(instance.name, gone)
-    if new_tags:
-        backend.tag_role(instance.name, [{"Key": k, "Value": v} for k, v in new_tags.items()])
+    _retag(old, new, lambda keys: backend.untag_role(instance.name, keys),
+           lambda tags: backend.tag_role(instance.name, [{"Key": k, "Value": v} for k, v in tags.items()]))
 
 
 def _inline_policy(instance, old, new, props, account_id, region):
@@ -671,12 +665,8 @@ def _ssm_put(instance, old, new, props, account_id, region):
 
 def _ssm_tags(instance, old, new, props, account_id, region):
     backend = _ssm(account_id, region)
-    old_tags, new_tags = _tag_dict(old), _tag_dict(new)
-    gone = [k for k in old_tags if k not in new_tags]
-    if gone:
-        backend.remove_tags_from_resource("Parameter", instance.name, gone)
-    if new_tags:
-        backend.add_tags_to_resource("Parameter", instance.name, new_tags)
+    _retag(old, new, lambda keys: backend.remove_tags_from_resource("Parameter", instance.name, keys),
+           lambda tags: backend.add_tags_to_resource("Parameter", instance.name, tags))
 
 
 def _s3(account_id, region):

@@ -13,14 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ....cfn_template import PSEUDO_PARAMETERS, sub_variables
 from . import cfn_schema
-
-PSEUDO_PARAMETERS = frozenset({
-    "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition",
-    "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
-})
-
-_SUB_VAR = re.compile(r"\$\{([^!}][^}]*)\}")
 
 #: IAM resource types that need CAPABILITY_IAM, and the property that gives them a custom name
 IAM_TYPES = {
@@ -93,7 +87,7 @@ def references(value: Any) -> tuple[set[str], list[tuple[str, str]]]:
                 else:
                     names = frozenset()
                 if isinstance(text, str):
-                    for var in _SUB_VAR.findall(text):
+                    for var in sub_variables(text):
                         var = var.strip()
                         if var in names or var in shadow:
                             continue
@@ -190,7 +184,7 @@ def validate(template: dict) -> None:
 
     parameters = template.get("Parameters") or {}
     conditions = template.get("Conditions") or {}
-    defined = set(parameters) | PSEUDO_PARAMETERS
+    defined = set(parameters) | PSEUDO_PARAMETERS | {"AWS::NoValue"}
     for lid, resource in resources.items():
         cond = resource.get("Condition")
         if cond is not None and cond not in conditions:

@@ -842,17 +842,21 @@ def install() -> None:
 
     parsing.ResourceMap.load_parameters = load_parameters
 
-    # YAML short forms: "!Condition Name" is {"Condition": Name} (moto makes it "Fn::Condition");
-    # "!GetAtt A.B.C" is ["A", "B.C"] (moto splits at every dot)
-    original_constructor = utils.yaml_tag_constructor
+    # YAML short forms, read as the rest of the tool reads them (secure_mlops.cfn_template):
+    # moto makes "!Condition Name" {"Fn::Condition": Name}, splits "!GetAtt A.B.C" at every
+    # dot and leaves the argument of a tag on a mapping unconstructed
+    import yaml
+
+    from ....cfn_template import long_form
 
     def yaml_tag_constructor(loader, tag, node):
-        if tag == "!Condition":
-            return {"Condition": loader.construct_scalar(node)}
-        if tag == "!GetAtt" and isinstance(node.value, str):
-            # CloudFormation splits the short form at the first dot only: Child.Outputs.Name
-            return {"Fn::GetAtt": node.value.split(".", 1)}
-        return original_constructor(loader, tag, node)
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return long_form(tag, value)
 
     utils.yaml_tag_constructor = yaml_tag_constructor
     models.yaml_tag_constructor = yaml_tag_constructor

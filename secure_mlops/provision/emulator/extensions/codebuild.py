@@ -16,7 +16,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.core.utils import unix_time
 
-from ._support import Handler, file_under, handles, override
+from ._support import Handler, file_under, handles, override, refuse_unimplemented
 
 SOURCE_TYPES = ("BITBUCKET", "CODECOMMIT", "CODEPIPELINE", "GITHUB", "GITHUB_ENTERPRISE", "GITLAB",
                 "GITLAB_SELF_MANAGED", "NO_SOURCE", "S3")
@@ -165,10 +165,7 @@ class ProjectHandler(Handler, CloudFormationModel):
                  "SourceVersion"}
 
     def _members(self, p: dict[str, Any]) -> dict[str, Any]:
-        extra = sorted(set(p) - self.SUPPORTED)
-        if extra:
-            raise _invalid(f"Resource {self.logical_id}: the embedded emulator does not implement "
-                           f"AWS::CodeBuild::Project propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}")
+        refuse_unimplemented(self.TYPE, self.logical_id, p, self.SUPPORTED, error=_invalid)
         return api_shape({k: v for k, v in p.items() if k not in ("Name", "Tags")})
 
     def create(self, resource_name: str, kwargs: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
-from ._support import Handler, file_under, handles, override
+from ._support import Handler, file_under, handles, override, refuse_unimplemented
 
 SUPPORTED = {"Name", "RoleArn", "ArtifactStore", "ArtifactStores", "Stages", "Tags", "RestartExecutionOnUpdate",
              "PipelineType", "ExecutionMode", "DisableInboundStageTransitions"}
@@ -119,10 +119,7 @@ class PipelineHandler(Handler, CloudFormationModel):
     ATTRIBUTES = ("Version",)
 
     def _pipeline(self, p: dict[str, Any], name: str) -> dict[str, Any]:
-        extra = sorted(set(p) - SUPPORTED)
-        if extra:
-            raise _invalid(f"Resource {self.logical_id}: the embedded emulator does not implement "
-                           f"AWS::CodePipeline::Pipeline propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}")
+        refuse_unimplemented(self.TYPE, self.logical_id, p, SUPPORTED, error=_invalid)
         pipeline = api_shape({k: v for k, v in p.items() if k in ("RoleArn", "ArtifactStore", "Stages",
                                                                   "PipelineType", "ExecutionMode")})
         if p.get("ArtifactStores"):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._support import PropertyValidationError, check_properties, file_under, handles, needs_replacement, override
+from ._support import PropertyValidationError, checked_properties, file_under, handles, needs_replacement, override
 
 VPC_PROPERTIES = {"CidrBlock", "EnableDnsHostnames", "EnableDnsSupport", "InstanceTenancy", "Tags"}
 ENDPOINT_PROPERTIES = {"PolicyDocument", "PrivateDnsEnabled", "RouteTableIds", "SecurityGroupIds", "ServiceName",
@@ -38,16 +38,6 @@ def _ec2(account_id: str, region_name: str) -> Any:
     from moto.ec2.models import ec2_backends
 
     return ec2_backends[account_id][region_name]
-
-
-def _checked(type_name: str, logical_id: str, cloudformation_json: Any, supported: set[str]) -> dict[str, Any]:
-    props = check_properties(type_name, logical_id, cloudformation_json.get("Properties") or {})
-    extra = sorted(set(props) - supported)
-    if extra:
-        raise PropertyValidationError(
-            f"Resource {logical_id}: the embedded emulator does not implement {type_name} "
-            f"propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}")
-    return props
 
 
 def _tags(resource: Any, props: dict[str, Any], old: dict[str, Any]) -> None:
@@ -65,7 +55,7 @@ def _install_vpc() -> None:
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        props = _checked("AWS::EC2::VPC", logical_id, cloudformation_json, VPC_PROPERTIES)
+        props = checked_properties("AWS::EC2::VPC", logical_id, cloudformation_json, VPC_PROPERTIES)
         if "CidrBlock" not in props:
             raise PropertyValidationError(f"Resource {logical_id}: the embedded emulator needs CidrBlock (IPAM pools are not implemented)")
         ec2 = _ec2(account_id, region_name)
@@ -78,7 +68,7 @@ def _install_vpc() -> None:
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        props = _checked("AWS::EC2::VPC", logical_id, cloudformation_json, VPC_PROPERTIES)
+        props = checked_properties("AWS::EC2::VPC", logical_id, cloudformation_json, VPC_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         if needs_replacement("AWS::EC2::VPC", old, props):
             new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id,
@@ -172,7 +162,7 @@ def _install_endpoint() -> None:
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        props = _checked("AWS::EC2::VPCEndpoint", logical_id, cloudformation_json, ENDPOINT_PROPERTIES)
+        props = checked_properties("AWS::EC2::VPCEndpoint", logical_id, cloudformation_json, ENDPOINT_PROPERTIES)
         ec2 = _ec2(account_id, region_name)
         endpoint = ec2.create_vpc_endpoint(
             vpc_id=props["VpcId"], service_name=props.get("ServiceName"),
@@ -188,7 +178,7 @@ def _install_endpoint() -> None:
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        props = _checked("AWS::EC2::VPCEndpoint", logical_id, cloudformation_json, ENDPOINT_PROPERTIES)
+        props = checked_properties("AWS::EC2::VPCEndpoint", logical_id, cloudformation_json, ENDPOINT_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         ec2 = _ec2(account_id, region_name)
         if needs_replacement("AWS::EC2::VPCEndpoint", old, props):

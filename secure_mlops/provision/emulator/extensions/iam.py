@@ -24,7 +24,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ._support import PropertyValidationError, check_properties, file_under, handles, needs_replacement, override
+from ._support import PropertyValidationError, checked_properties, file_under, handles, needs_replacement, override
 
 ROLE_PROPERTIES = {"AssumeRolePolicyDocument", "Description", "ManagedPolicyArns", "MaxSessionDuration",
                    "Path", "PermissionsBoundary", "Policies", "RoleName", "Tags"}
@@ -39,15 +39,6 @@ def _iam(account_id: str, region_name: str) -> Any:
 
 def _json(document: Any) -> str:
     return document if isinstance(document, str) else json.dumps(document)
-
-
-def _unsupported(type_name: str, logical_id: str, props: dict[str, Any], supported: set[str]) -> None:
-    extra = sorted(set(props) - supported)
-    if extra:
-        raise PropertyValidationError(
-            f"Resource {logical_id}: the embedded emulator does not implement {type_name} "
-            f"propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}"
-        )
 
 
 def _sync_role(iam: Any, role: Any, props: dict[str, Any], old: dict[str, Any]) -> None:
@@ -101,8 +92,7 @@ def _install_role() -> None:
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        props = check_properties("AWS::IAM::Role", logical_id, cloudformation_json.get("Properties") or {})
-        _unsupported("AWS::IAM::Role", logical_id, props, ROLE_PROPERTIES)
+        props = checked_properties("AWS::IAM::Role", logical_id, cloudformation_json, ROLE_PROPERTIES)
         iam = _iam(account_id, region_name)
         trust = _json(props["AssumeRolePolicyDocument"])
         IAMTrustPolicyDocumentValidator(trust).validate()
@@ -122,8 +112,7 @@ def _install_role() -> None:
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        props = check_properties("AWS::IAM::Role", logical_id, cloudformation_json.get("Properties") or {})
-        _unsupported("AWS::IAM::Role", logical_id, props, ROLE_PROPERTIES)
+        props = checked_properties("AWS::IAM::Role", logical_id, cloudformation_json, ROLE_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         if needs_replacement("AWS::IAM::Role", old, props):
             if props.get("RoleName") and props.get("RoleName") == old.get("RoleName"):
@@ -181,8 +170,7 @@ def _install_managed_policy() -> None:
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        props = check_properties("AWS::IAM::ManagedPolicy", logical_id, cloudformation_json.get("Properties") or {})
-        _unsupported("AWS::IAM::ManagedPolicy", logical_id, props, MANAGED_POLICY_PROPERTIES)
+        props = checked_properties("AWS::IAM::ManagedPolicy", logical_id, cloudformation_json, MANAGED_POLICY_PROPERTIES)
         iam = _iam(account_id, region_name)
         policy = iam.create_policy(description=props.get("Description", ""), path=props.get("Path", "/"),
                                    policy_document=_json(props["PolicyDocument"]),
@@ -199,8 +187,7 @@ def _install_managed_policy() -> None:
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        props = check_properties("AWS::IAM::ManagedPolicy", logical_id, cloudformation_json.get("Properties") or {})
-        _unsupported("AWS::IAM::ManagedPolicy", logical_id, props, MANAGED_POLICY_PROPERTIES)
+        props = checked_properties("AWS::IAM::ManagedPolicy", logical_id, cloudformation_json, MANAGED_POLICY_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         iam = _iam(account_id, region_name)
         if needs_replacement("AWS::IAM::ManagedPolicy", old, props):

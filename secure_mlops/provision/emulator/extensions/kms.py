@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._support import PropertyValidationError, check_properties, file_under, handles, override
+from ._support import PropertyValidationError, checked_properties, file_under, handles, override
 
 KEY_PROPERTIES = {"BypassPolicyLockoutSafetyCheck", "Description", "EnableKeyRotation", "Enabled", "KeyPolicy",
                   "KeySpec", "KeyUsage", "MultiRegion", "Origin", "PendingWindowInDays", "Tags"}
@@ -53,12 +53,7 @@ def _policy(props: dict[str, Any], account_id: str, logical_id: str) -> str:
 
 
 def _checked(logical_id: str, cloudformation_json: Any) -> dict[str, Any]:
-    props = check_properties("AWS::KMS::Key", logical_id, cloudformation_json.get("Properties") or {})
-    extra = sorted(set(props) - KEY_PROPERTIES)
-    if extra:
-        raise PropertyValidationError(
-            f"Resource {logical_id}: the embedded emulator does not implement AWS::KMS::Key "
-            f"propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}")
+    props = checked_properties("AWS::KMS::Key", logical_id, cloudformation_json, KEY_PROPERTIES)
     spec = props.get("KeySpec", "SYMMETRIC_DEFAULT")
     if props.get("EnableKeyRotation") and spec != "SYMMETRIC_DEFAULT":
         raise PropertyValidationError(

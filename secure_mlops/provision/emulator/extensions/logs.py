@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._support import PropertyValidationError, check_properties, file_under, handles, override, resource_tags
+from ._support import PropertyValidationError, checked_properties, file_under, handles, override, resource_tags
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
@@ -111,7 +111,7 @@ def _install() -> None:
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        props = _checked(logical_id, cloudformation_json)
+        props = checked_properties("AWS::Logs::LogGroup", logical_id, cloudformation_json, LOG_GROUP_PROPERTIES)
         tags = resource_tags("AWS::Logs::LogGroup", props, account_id, region_name, {**kwargs, "LogicalId": logical_id})
         group = _logs(account_id, region_name).create_log_group(
             props.get("LogGroupName") or resource_name, {t["Key"]: t["Value"] for t in tags},
@@ -124,7 +124,7 @@ def _install() -> None:
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        props = _checked(logical_id, cloudformation_json)
+        props = checked_properties("AWS::Logs::LogGroup", logical_id, cloudformation_json, LOG_GROUP_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         logs = _logs(account_id, region_name)
         group = original_resource
@@ -153,16 +153,6 @@ def _install() -> None:
             logs.tag_resource(group.arn, {t["Key"]: t["Value"] for t in props["Tags"]})
         group.cfn_properties = props
         return group
-
-
-def _checked(logical_id: str, cloudformation_json: Any) -> dict[str, Any]:
-    props = check_properties("AWS::Logs::LogGroup", logical_id, cloudformation_json.get("Properties") or {})
-    extra = sorted(set(props) - LOG_GROUP_PROPERTIES)
-    if extra:
-        raise PropertyValidationError(
-            f"Resource {logical_id}: the embedded emulator does not implement AWS::Logs::LogGroup "
-            f"propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}")
-    return props
 
 
 def install() -> None:

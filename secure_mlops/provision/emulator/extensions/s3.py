@@ -38,7 +38,7 @@ from moto.core.common_models import CloudFormationModel
 
 from ..network import SOURCE_VPCE_HEADER
 from ._conditions import ALLOW, DENY, evaluate, request_context
-from ._support import Handler, PropertyValidationError, check_properties, file_under, handles, override, resource_tags
+from ._support import Handler, checked_properties, file_under, handles, override, resource_tags
 
 #: the request S3 is serving (moto's server is threaded: one request per thread)
 _REQUEST = threading.local()
@@ -229,7 +229,7 @@ def _install_backend() -> None:
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any,
                                         account_id: str, region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        props = _checked(logical_id, cloudformation_json)
+        props = checked_properties("AWS::S3::Bucket", logical_id, cloudformation_json, BUCKET_PROPERTIES)
         backend = _backend(account_id, region_name)
         bucket = backend.create_bucket(resource_name, region_name)
         tags = resource_tags("AWS::S3::Bucket", props, account_id, region_name, {**kwargs, "LogicalId": logical_id})
@@ -246,7 +246,7 @@ def _install_backend() -> None:
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        props = _checked(logical_id, cloudformation_json)
+        props = checked_properties("AWS::S3::Bucket", logical_id, cloudformation_json, BUCKET_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         if props.get("BucketName") and props["BucketName"] != original_resource.name:
             new = cls.create_from_cloudformation_json(props["BucketName"], cloudformation_json, account_id,
@@ -261,17 +261,6 @@ def _install_backend() -> None:
                                 [{"Key": k, "Value": v} for k, v in tagged.items()])
         original_resource.cfn_properties = props
         return original_resource
-
-
-def _checked(logical_id: str, cloudformation_json: Any) -> dict[str, Any]:
-    props = check_properties("AWS::S3::Bucket", logical_id, cloudformation_json.get("Properties") or {})
-    unsupported = sorted(set(props) - BUCKET_PROPERTIES)
-    if unsupported:
-        raise PropertyValidationError(
-            f"Resource {logical_id}: the embedded emulator does not implement AWS::S3::Bucket "
-            f"propert{'ies' if len(unsupported) > 1 else 'y'} {', '.join(unsupported)}"
-        )
-    return props
 
 
 def _encryption(config: dict[str, Any]) -> dict[str, Any]:

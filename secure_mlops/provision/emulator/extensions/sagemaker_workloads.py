@@ -32,7 +32,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
-from ._support import PropertyValidationError, check_properties, extend_init, file_under, handles, override, \
+from ._support import PropertyValidationError, checked_properties, extend_init, file_under, handles, override, \
     resource_tags
 
 NOTEBOOK_PROPERTIES = {"AcceleratorTypes", "AdditionalCodeRepositories", "DefaultCodeRepository",
@@ -57,16 +57,6 @@ def _validation(message: str) -> Exception:
     from moto.sagemaker.exceptions import ValidationError
 
     return ValidationError(message=message)
-
-
-def _checked(type_name: str, logical_id: str, cloudformation_json: Any, supported: set[str]) -> dict[str, Any]:
-    props = check_properties(type_name, logical_id, cloudformation_json.get("Properties") or {})
-    extra = sorted(set(props) - supported)
-    if extra:
-        raise PropertyValidationError(
-            f"Resource {logical_id}: the embedded emulator does not implement {type_name} "
-            f"propert{'ies' if len(extra) > 1 else 'y'} {', '.join(extra)}")
-    return props
 
 
 # --------------------------------------------------------------------------- notebook instances
@@ -255,7 +245,7 @@ def _install_notebooks() -> None:
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                         region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        props = _checked("AWS::SageMaker::NotebookInstance", logical_id, cloudformation_json, NOTEBOOK_PROPERTIES)
+        props = checked_properties("AWS::SageMaker::NotebookInstance", logical_id, cloudformation_json, NOTEBOOK_PROPERTIES)
         tags = resource_tags("AWS::SageMaker::NotebookInstance", props, account_id, region_name,
                              {**kwargs, "LogicalId": logical_id})
         name = props.get("NotebookInstanceName") or resource_name[:63]
@@ -265,7 +255,7 @@ def _install_notebooks() -> None:
     def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        props = _checked("AWS::SageMaker::NotebookInstance", logical_id, cloudformation_json, NOTEBOOK_PROPERTIES)
+        props = checked_properties("AWS::SageMaker::NotebookInstance", logical_id, cloudformation_json, NOTEBOOK_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         backend = _backend(account_id, region_name)
         if any(props.get(k) != old.get(k) for k in NOTEBOOK_REPLACING):
@@ -386,7 +376,7 @@ def _install_models() -> None:
     def create_model_from_template(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
                                    region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        p = _checked("AWS::SageMaker::Model", logical_id, cloudformation_json, MODEL_PROPERTIES)
+        p = checked_properties("AWS::SageMaker::Model", logical_id, cloudformation_json, MODEL_PROPERTIES)
         tags = resource_tags("AWS::SageMaker::Model", p, account_id, region_name, {**kwargs, "LogicalId": logical_id})
         model = _backend(account_id, region_name).create_model(
             model_name=p.get("ModelName") or resource_name[:63], execution_role_arn=p.get("ExecutionRoleArn"),
@@ -400,7 +390,7 @@ def _install_models() -> None:
     def update_model_from_template(cls: Any, original_resource: Any, new_resource_name: str,
                                         cloudformation_json: Any, account_id: str, region_name: str) -> Any:
         logical_id = getattr(original_resource, "logical_resource_id", new_resource_name)
-        p = _checked("AWS::SageMaker::Model", logical_id, cloudformation_json, MODEL_PROPERTIES)
+        p = checked_properties("AWS::SageMaker::Model", logical_id, cloudformation_json, MODEL_PROPERTIES)
         old = getattr(original_resource, "cfn_properties", {})
         backend = _backend(account_id, region_name)
         if {k: v for k, v in p.items() if k != "Tags"} == {k: v for k, v in old.items() if k != "Tags"}:
@@ -424,7 +414,7 @@ def _install_models() -> None:
     def create_endpoint_config_from_template(cls: Any, resource_name: str, cloudformation_json: Any,
                                              account_id: str, region_name: str, **kwargs: Any) -> Any:
         logical_id = kwargs.get("LogicalId") or resource_name
-        p = _checked("AWS::SageMaker::EndpointConfig", logical_id, cloudformation_json, ENDPOINT_CONFIG_PROPERTIES)
+        p = checked_properties("AWS::SageMaker::EndpointConfig", logical_id, cloudformation_json, ENDPOINT_CONFIG_PROPERTIES)
         if p.get("KmsKeyId"):
             from .sagemaker_studio import check_kms_key
 

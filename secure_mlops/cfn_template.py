@@ -1,21 +1,35 @@
-"""Load CloudFormation templates (YAML or JSON) and remember where every value sits.
+"""Read CloudFormation templates (YAML with short-form tags, or JSON): the one loader.
 
-``load_template(path)`` returns a :class:`Loaded` with plain Python data (short-form tags
-such as ``!Ref`` and ``!If`` become their ``Fn::`` maps, as CloudFormation reads them) and
-``positions``: path tuple -> (line, column) of the value, and ``key_positions``: path tuple
--> (line, column) of the key that holds it. Lines and columns start at 1.
+Every part of the tool reads templates here: the gate (with positions, for findings that name
+a line), the deployer, read-back verification and the emulator (tag handling).
 
-A file that cannot be read raises :class:`TemplateParseError` with the line and column.
-Duplicate mapping keys are an error (CloudFormation rejects them, and a second value would
-silently hide the first).
+- ``load_template(path)`` / ``load_yaml_text`` / ``load_json_text`` return a :class:`Loaded`:
+  plain Python data and ``positions``: path tuple -> (line, column) of the value, and
+  ``key_positions``: path tuple -> (line, column) of the key that holds it. Lines and columns
+  start at 1.
+- ``parse(body)`` returns the template mapping of a body (text, or an already parsed mapping,
+  as boto3 returns JSON bodies) and insists on a ``Resources`` mapping.
+- ``long_form(tag, value)`` is the short-form tag handling: ``!Ref X`` is ``{"Ref": "X"}``,
+  ``!Condition X`` is ``{"Condition": "X"}``, ``!GetAtt A.B.C`` is ``{"Fn::GetAtt": ["A",
+  "B.C"]}`` (split at the first dot) and ``!Sub ...``, ``!If ...`` and the other functions are
+  ``{"Fn::Sub": ...}`` and so on, as CloudFormation reads them.
+- A few facts of the template language that every resolver of intrinsics shares (the gate's,
+  read-back's and the emulator's resolve against different inputs, each in its own module):
+  ``PSEUDO_PARAMETERS``, ``substitute`` / ``sub_variables`` (``Fn::Sub``) and ``cidr``.
+
+CloudFormation reads dates (``2010-09-09``) and keys such as ``Off:`` or ``80:`` as strings,
+and so does this loader. A file that cannot be read raises :class:`TemplateParseError` with
+the line and column. Duplicate mapping keys are an error (CloudFormation rejects them, and a
+second value would silently hide the first); so are unknown tags and YAML merge keys (``<<``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 Pos = tuple[int, int]
 PathT = tuple
@@ -49,17 +63,38 @@ class Loaded:
         return node
 
 
-class TemplateParseError(Exception):
+class TemplateParseError(ValueError):
     def __init__(self, path: Path, line: int, column: int, message: str):
         self.path, self.line, self.column, self.message = path, line, column, message
         super().__init__(f"{path}:{line}:{column}: {message}")
 
 
-# short-form tags -> full form
-_FN_TAGS = {
+class NotATemplate(TemplateParseError):
+    """The body parses but is not a template (no ``Resources`` mapping)."""
+
+
+#: short-form tags of the intrinsic functions (``!Name`` -> ``Fn::Name``)
+FN_TAGS = frozenset({
     "!If", "!Join", "!Select", "!Split", "!FindInMap", "!Base64", "!Cidr", "!GetAZs", "!ImportValue",
     "!Equals", "!And", "!Or", "!Not", "!Sub", "!Transform", "!ToJsonString", "!Length", "!GetAtt",
-}
+})
+
+
+def long_form(tag: str, value: Any) -> dict:
+    """The long form of a short-form tag and its (already constructed) value.
+
+    Raises ValueError for a tag CloudFormation does not know or a misshapen argument."""
+    if tag in ("!Ref", "!Condition"):
+        if isinstance(value, (dict, list)):
+            raise ValueError(f"{tag} takes a scalar (a {'parameter or resource' if tag == '!Ref' else 'condition'} name)")
+        return {tag[1:]: value}
+    if tag not in FN_TAGS:
+        raise ValueError(f"unknown tag {tag}")
+    if tag == "!GetAtt" and isinstance(value, str):
+        if "." not in value:
+            raise ValueError(f"!GetAtt {value!r}: expected Resource.Attribute")
+        value = value.split(".", 1)
+    return {"Fn::" + tag[1:]: value}
 
 
 def _yaml_loader():
@@ -80,9 +115,7 @@ def _yaml_scalar(yaml, loader, node) -> Any:
     if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
                "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"):
         return loader.construct_object(node, deep=True)
-    if tag == "tag:yaml.org,2002:binary":
-        return node.value
-    return node.value
+    return node.value  # binary and other standard tags: the text as written
 
 
 def _convert_yaml(yaml, loader, node, path: PathT, out: Loaded, src: Path) -> Any:
@@ -92,29 +125,21 @@ def _convert_yaml(yaml, loader, node, path: PathT, out: Loaded, src: Path) -> An
     out.positions[path] = pos
     tag = node.tag
     if tag and tag.startswith("!"):
-        if tag == "!Ref":
-            inner: Any = node.value if isinstance(node, ScalarNode) else None
-            if inner is None:
-                raise TemplateParseError(src, *pos, "!Ref takes a scalar (a parameter or resource name)")
-            return {"Ref": inner}
-        if tag == "!Condition":
-            return {"Condition": node.value if isinstance(node, ScalarNode) else None}
-        if tag not in _FN_TAGS:
-            raise TemplateParseError(src, *pos, f"unknown tag {tag}")
         name = "Fn::" + tag[1:]
         if isinstance(node, ScalarNode):
-            if tag == "!GetAtt":
-                if "." not in node.value:
-                    raise TemplateParseError(src, *pos, f"!GetAtt {node.value!r}: expected Resource.Attribute")
-                value: Any = node.value.split(".", 1)
-            else:
-                value = _yaml_scalar(yaml, loader, node)
-            out.positions[path + (name,)] = pos
-            return {name: value}
-        plain = node.__class__(tag="tag:yaml.org,2002:seq" if isinstance(node, SequenceNode) else
-                               "tag:yaml.org,2002:map", value=node.value,
-                               start_mark=node.start_mark, end_mark=node.end_mark)
-        return {name: _convert_yaml(yaml, loader, plain, path + (name,), out, src)}
+            value: Any = node.value  # a tagged scalar is a string: !Sub "...", !GetAtt A.B
+        else:
+            plain = node.__class__(tag="tag:yaml.org,2002:seq" if isinstance(node, SequenceNode) else
+                                   "tag:yaml.org,2002:map", value=node.value,
+                                   start_mark=node.start_mark, end_mark=node.end_mark)
+            value = _convert_yaml(yaml, loader, plain, path + (name,), out, src)
+        try:
+            result = long_form(tag, value)
+        except ValueError as exc:
+            raise TemplateParseError(src, *pos, str(exc)) from None
+        if name in result:
+            out.positions.setdefault(path + (name,), pos)
+        return result
     if isinstance(node, MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
@@ -293,17 +318,15 @@ def load_json_text(text: str, src: Path) -> Loaded:
     return out
 
 
-def load_template(path: Path) -> Loaded:
-    """Read a template file; JSON if it looks like JSON, otherwise YAML."""
-    path = Path(path)
+def _decode(raw: bytes, path: Path) -> str:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TemplateParseError(path, 1, 1, f"cannot read the file: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TemplateParseError(path, 1, 1, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def load_text(text: str, path: Path) -> Loaded:
+    """JSON if it looks like JSON (and is, or the file is named .json), otherwise YAML."""
     if text.lstrip().startswith(("{", "[")):
         try:
             return load_json_text(text, path)
@@ -311,3 +334,63 @@ def load_template(path: Path) -> Loaded:
             if path.suffix.lower() in (".json", ".jsn"):
                 raise
     return load_yaml_text(text, path)
+
+
+def load_template(path: Path) -> Loaded:
+    """Read a template file, with positions."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TemplateParseError(path, 1, 1, f"cannot read the file: {exc.strerror}") from None
+    return load_text(_decode(raw, path), path)
+
+
+def parse(body: str | bytes | dict, path: Path | str = "<template>") -> dict:
+    """The template mapping of a body: text (YAML or JSON) or an already parsed mapping."""
+    path = Path(path)
+    if isinstance(body, bytes):
+        body = _decode(body, path)
+    data = body if isinstance(body, dict) else load_text(body, path).data
+    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+        raise NotATemplate(path, 1, 1, "not a CloudFormation template (no Resources mapping)")
+    return data
+
+
+# --------------------------------------------------------------------------------- language facts
+#: pseudo parameters that have a value (``AWS::NoValue`` has none: it removes the property)
+PSEUDO_PARAMETERS = frozenset({
+    "AWS::AccountId", "AWS::NotificationARNs", "AWS::Partition", "AWS::Region", "AWS::StackId",
+    "AWS::StackName", "AWS::URLSuffix",
+})
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def substitute(text: str, value_of: Callable[[str], str]) -> str:
+    """``Fn::Sub``: `text` with each ``${Name}`` replaced by ``value_of(Name)`` (the name as
+    written); ``${!Literal}`` is written as ``${Literal}``."""
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        return "${" + name[1:] + "}" if name.startswith("!") else value_of(name)
+
+    return _SUB_VARIABLE.sub(replace, text)
+
+
+def sub_variables(text: str) -> list[str]:
+    """The names an ``Fn::Sub`` text refers to (literals ``${!X}`` are not names)."""
+    return [name for name in _SUB_VARIABLE.findall(text) if name and not name.startswith("!")]
+
+
+def cidr(block: Any, count: Any, bits: Any) -> list[str]:
+    """``Fn::Cidr``: the first `count` blocks with `bits` host bits in `block`; ValueError if
+    the block is not an address range or holds fewer."""
+    import ipaddress
+    import itertools
+
+    network = ipaddress.ip_network(str(block), strict=False)
+    prefix = network.max_prefixlen - int(bits)
+    blocks = [str(s) for s in itertools.islice(network.subnets(new_prefix=prefix), int(count))]
+    if len(blocks) < int(count):
+        raise ValueError(f"cannot make {count} subnets of /{prefix} in {block}")
+    return blocks
