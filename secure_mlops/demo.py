@@ -1,7 +1,8 @@
 """`secure-mlops demo`: the whole flow on the embedded emulator, in one command.
 
 1. write the example configuration to the output directory (or use the one given),
-2. gate the templates and keep the findings (gate.json),
+2. gate what provision gates (the stack templates and the rendered MLOps project templates,
+   copied to templates/) and keep the findings (gate.json),
 3. provision the environment (gate, change sets, SageMaker projects, read-back verification),
 4. run a team's first-day workloads from inside the VPC, as Studio would (the seed pipeline, a
    notebook, processing and training jobs, a registered and approved model, a staging endpoint,
@@ -75,17 +76,12 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
              Step("report")]
 
     def gate() -> tuple[bool, str]:
-        from .guardrails.gate import run_gate
-        from .provision.stacks import plan_stacks
         from .reports import render_gate
 
-        specs = plan_stacks(cfg)
-        paths = [Path(spec.template_path) for spec in specs]
-        # as provision gates them: with the values the stacks receive and the configuration's context
-        values = {str(Path(s.template_path).resolve()): dict(s.parameters) for s in specs}
-        result = run_gate(paths, parameters=values, config=config_path)
+        result = gate_as_provision(cfg, config_path, out_dir / "templates")
         gate_json.write_text(render_gate(result, "json"))
-        return result.exit_code("info") == 0, f"{_counts(gate_json)} on {len(paths)} templates → {gate_json}"
+        return (result.exit_code("info") == 0,
+                f"{_counts(gate_json)} on {len(result.files)} templates (in {out_dir / 'templates'}) → {gate_json}")
 
     def provision() -> tuple[bool, str]:
         from .provision.deployer import provision_environment
@@ -134,6 +130,21 @@ def run_demo(config_path: Path | None, out_dir: Path) -> int:
 
     _summary(steps, out_dir)
     return 0 if all(s.status == "ok" for s in steps) else 1
+
+
+def gate_as_provision(cfg, config_path: Path, directory: Path):
+    """Gate what `provision` gates (the stack templates and the rendered MLOps project templates,
+    provision/gating.py), with the values the stacks receive on a fresh account and the
+    configuration's context. The templates are copied to `directory` first, so that the findings
+    name files the user can open, relative to the current directory."""
+    from .guardrails.gate import run_gate
+    from .provision.gating import gate_inputs
+    from .provision.stacks import plan_stacks
+
+    specs = plan_stacks(cfg)
+    inputs = gate_inputs(specs, {s.name: {k: str(v) for k, v in s.parameters.items()} for s in specs},
+                         Path(directory), copy=True)
+    return run_gate(inputs.paths, parameters=inputs.parameters, config=config_path)
 
 
 def _counts(findings_file: Path) -> str:

@@ -135,3 +135,66 @@ def test_accounts_file_audits_each_account(aws, tmp_path):
     assert seen == {("123456789012", "bucket-in-a"), ("111111111111", "bucket-in-b")}
     assert [a["account_id"] for a in doc["target"]["accounts"]] == ["123456789012", "111111111111"]
     assert code == 1
+
+
+# ------------------------------------------------------------------------------ review items 5, 6, 14
+@pytest.mark.emulator
+def test_a_prod_endpoint_config_deployed_from_a_dev_environment_is_judged(aws, config_file):
+    """Review item 5: the model-deploy project deploys a prod endpoint configuration (tagged
+    stage=prod) from a dev environment; SM-EPC-02 judges it by its own tag."""
+    sm = aws.client("sagemaker")
+    sm.create_model(ModelName="abalone", ExecutionRoleArn="arn:aws:iam::123456789012:role/model",
+                    PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/abalone:1"})
+    for name, stage in (("abalone-prod-config", "prod"), ("abalone-staging-config", "staging")):
+        sm.create_endpoint_config(EndpointConfigName=name, Tags=[{"Key": "stage", "Value": stage}],
+                                  ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "abalone",
+                                                       "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+    code, stdout, _ = run("--local", "-c", str(config_file), "--controls", "SM-EPC-02", "--format", "json")
+    (f,) = json.loads(stdout)["findings"]  # the staging one is not a production endpoint: no finding
+    assert (f["resource_id"], f["status"]) == ("abalone-prod-config", "FAIL")
+    assert f["message"] == ("Endpoint configuration abalone-prod-config is tagged stage=prod but runs a "
+                            "production variant on fewer than two instances.")
+    assert code == 1
+
+
+@pytest.mark.emulator
+def test_controls_with_nothing_to_check_are_named_not_called_all_evaluated(aws):
+    """Review item 6: an empty account-region passes no control; the summary says which found nothing."""
+    aws.client("s3").create_bucket(Bucket="plain-bucket")
+    code, stdout, _ = run("--local", "--controls", "S3-02,SM-NB-01,KMS-01")
+    assert code == 0
+    assert "Evaluated, no resource to check: KMS-01, SM-NB-01 (2 controls" in stdout
+    assert "every control was evaluated" not in stdout
+    assert "none was left unevaluated" in stdout
+    code, stdout, _ = run("--local", "--controls", "S3-02")
+    assert "Evaluated, no resource to check" not in stdout and "every control was evaluated" in stdout
+
+
+ACCOUNT_FILES = {
+    "role-not-an-arn": ('  - {account_id: "111111111111", name: x, role: notanarn, regions: [eu-west-1]}\n',
+                        "field accounts/0/role: 'notanarn' is not an IAM role ARN"),
+    "typo-key": ('  - {account_id: "111111111111", name: x, role: "arn:aws:iam::111111111111:role/a", '
+                 'rgions: [eu-west-1]}\n', "field accounts/0/rgions: unknown key 'rgions'. Fix: did you mean 'regions'?"),
+    "role-of-another-account": ('  - {account_id: "111111111111", role: "arn:aws:iam::222222222222:role/a"}\n',
+                                "the role arn:aws:iam::222222222222:role/a is in account 222222222222, not in 111111111111"),
+    "chain-with-a-bad-arn": ('  - {account_id: "111111111111", role: ["arn:aws:iam::222222222222:role/hop", "x"]}\n',
+                             "field accounts/0/role/1: 'x' is not an IAM role ARN"),
+    "region-typo": ('  - {account_id: "111111111111", role: "arn:aws:iam::111111111111:role/a", regions: [eu-wset-1]}\n',
+                    "field accounts/0/regions/0: 'eu-wset-1' is not an AWS region"),
+    "no-role-nor-profile": ('  - {account_id: "111111111111", name: x}\n',
+                            "field accounts/0: needs role (an IAM role ARN to assume) or profile"),
+    "yaml-error": ('  - account_id: "111111111111\n    name: [x\n',
+                   "not valid YAML: while scanning a quoted scalar (line 2, column 17): found unexpected end of stream"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACCOUNT_FILES))
+def test_bad_accounts_files_are_refused_before_any_call(tmp_path, case):
+    """Review item 14: each mistake named with its field, exit 2, no AWS call (no credentials needed)."""
+    body, expected = ACCOUNT_FILES[case]
+    path = tmp_path / "accounts.yml"
+    path.write_text("accounts:\n" + body)
+    code, _, err = run("--accounts", str(path), "--region", "us-east-1", "--controls", "S3-01")
+    assert code == 2, err
+    assert f"{path}" in err and expected in err, err
+    assert "Traceback" not in err and "<unicode string>" not in err and len(err.strip().splitlines()) == 1

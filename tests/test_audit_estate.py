@@ -471,6 +471,28 @@ def build(session_a, session_b) -> Expected:
         e.good(control, "b-trail-logs", account=ACCOUNT_B)
         e.good(control, f"{ACCOUNT_B}-flow-logs", account=ACCOUNT_B)
     e.good("KMS-01", kb.rsplit("/", 1)[-1], account=ACCOUNT_B)
+    # no environment in account B: an endpoint configuration's own stage tag decides SM-EPC-02
+    smb = bb.client("sagemaker")
+    vpc_b = bb.client("ec2").create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    bb.flow_logs(vpc_b)
+    subnet_b = bb.client("ec2").create_subnet(VpcId=vpc_b, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    sg_b = bb.client("ec2").create_security_group(GroupName="b", Description="b", VpcId=vpc_b)["GroupId"]
+    smb.create_model(ModelName="b-model", ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT_B}:role/b-model",
+                     PrimaryContainer={"Image": f"{ACCOUNT_B}.dkr.ecr.{REGION}.amazonaws.com/images:1"},
+                     VpcConfig={"Subnets": [subnet_b], "SecurityGroupIds": [sg_b]}, EnableNetworkIsolation=True)
+    for control in ("SM-MOD-01", "SM-MOD-02", "SM-MOD-03"):
+        e.good(control, "b-model", account=ACCOUNT_B)
+    for name, count in (("b-prod-one-instance", 1), ("b-prod-two-instances", 2)):
+        smb.create_endpoint_config(
+            EndpointConfigName=name, KmsKeyId=kb, Tags=[{"Key": "stage", "Value": "prod"}],
+            ProductionVariants=[{"VariantName": "v", "ModelName": "b-model", "InitialInstanceCount": count,
+                                 "InstanceType": "ml.m5.large"}],
+            DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100, "KmsKeyId": kb,
+                               "DestinationS3Uri": "s3://b-trail-logs/capture", "CaptureOptions": [{"CaptureMode": "Input"}]})
+        e.good("SM-EPC-01", name, account=ACCOUNT_B)
+        e.good("SM-EPC-03", name, account=ACCOUNT_B)
+    e.bad("SM-EPC-02", "b-prod-one-instance", account=ACCOUNT_B)
+    e.good("SM-EPC-02", "b-prod-two-instances", account=ACCOUNT_B)
     return e
 
 
@@ -626,13 +648,17 @@ def build_sagemaker(a: Builder, e: Expected, env: dict, key: str) -> None:
     epc_good = endpoint_config("epc-approved", m_approved)
     epc_pending = endpoint_config("epc-pending", m_pending)
     drift = {"SM-EPC-01": endpoint_config("epc-no-kms", m_approved, KmsKeyId=None),
-             "SM-EPC-02": endpoint_config("epc-one-instance", m_approved, count=1),
+             "SM-EPC-02": endpoint_config("epc-one-instance", m_approved, count=1),  # no stage tag: env-a's prod
              "SM-EPC-03": endpoint_config("epc-no-capture", m_approved, DataCaptureConfig=None)}
     for control in ("SM-EPC-01", "SM-EPC-02", "SM-EPC-03"):
         e.good(control, epc_good)
         e.good(control, epc_pending)
         for c, name in drift.items():
             (e.bad if c == control else e.good)(control, name)
+    # its own stage tag says staging: SM-EPC-02 does not apply to it (no finding), though env-a is prod
+    staging = endpoint_config("epc-staging-one-instance", m_approved, count=1, Tags=[{"Key": "stage", "Value": "staging"}])
+    e.good("SM-EPC-01", staging)
+    e.good("SM-EPC-03", staging)
     sm.create_endpoint(EndpointName="ep-approved", EndpointConfigName=epc_good)
     sm.create_endpoint(EndpointName="ep-unapproved-model", EndpointConfigName=epc_pending)
     e.good("SM-REG-02", "ep-approved")

@@ -41,8 +41,9 @@ def nowhere(monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
 
 
-def audit_offline(control_ids, type_class, resources, others=()):
-    """Audit `control_ids` over `resources` of `type_class` (and empty listings of `others`)."""
+def audit_offline(control_ids, type_class, resources, others=(), environments=()):
+    """Audit `control_ids` over `resources` of `type_class` (and empty listings of `others`),
+    knowing `environments` ({name: {parameter key: value}})."""
     import boto3
 
     from secure_mlops.audit.cache import RUN_CACHE_KEY
@@ -51,9 +52,10 @@ def audit_offline(control_ids, type_class, resources, others=()):
     from secure_mlops.audit.stats import AuditStats
     from secure_mlops.audit.verdicts import merge
     from secure_mlops.controls import load_catalog
+    from secure_mlops.envcontext import EnvironmentContext
 
     setup()
-    actx = AuditContext(ACCOUNT, REGION)
+    actx = AuditContext(ACCOUNT, REGION, environments=[EnvironmentContext(n, dict(v)) for n, v in dict(environments).items()])
     stats = AuditStats()
     session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="y", region_name=REGION)
     run = AccountRegionAudit(session, ACCOUNT, REGION, stats, actx.account_variables())
@@ -74,11 +76,14 @@ def test_pass_fail_and_evidence():
     assert out[("S3-01", "good")].status is Status.PASS
     assert out[("S3-01", "plain")].status is Status.FAIL
     assert out[("S3-01", "plain")].evidence["DefaultEncryption.SSEAlgorithm"] == "AES256"
-    assert "DefaultEncryption.SSEAlgorithm is 'AES256'" in out[("S3-01", "plain")].message
+    assert out[("S3-01", "plain")].message == (
+        "Bucket plain is not encrypted by default with a KMS key: DefaultEncryption.SSEAlgorithm is 'AES256'; "
+        "DefaultEncryption.KMSMasterKeyID is not set.")
     assert out[("S3-03", "good")].status is Status.PASS
     assert out[("S3-03", "good")].evidence["denied_by_statements"] == ["0"]
     assert out[("S3-03", "plain")].status is Status.FAIL
-    assert "no bucket policy" in out[("S3-03", "plain")].message
+    assert out[("S3-03", "plain")].message == (
+        "Bucket plain does not refuse requests sent without TLS: the bucket has no bucket policy.")
 
 
 def test_an_attribute_that_could_not_be_read_is_error_only_for_the_controls_reading_it():
@@ -108,3 +113,51 @@ def test_out_of_scope_resources_get_no_finding(scope_count, expected):
            "ResourceConfig": {"InstanceCount": scope_count}, "EnableInterContainerTrafficEncryption": False}
     out = audit_offline(["SM-JOB-03"], "TrainingJob", [job], others=["ProcessingJob"])
     assert {f.status for f in out.values()} == expected
+
+
+# ------------------------------------------------------------------------------ SM-EPC-02 (review item 5)
+def endpoint_config(name, counts=(1,), stage=None, tags_unreadable=False, serverless=False):
+    variants = [{"VariantName": f"v{i}", "ModelName": "m", "InitialInstanceCount": n, "InstanceType": "ml.m5.large"}
+                for i, n in enumerate(counts)]
+    if serverless:
+        variants = [{"VariantName": "s", "ModelName": "m", "ServerlessConfig": {"MaxConcurrency": 5,
+                                                                                "MemorySizeInMB": 2048}}]
+    r = {"EndpointConfigName": name, "EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/{name}",
+         "ProductionVariants": variants, "Tags": {"stage": stage} if stage else {}}
+    if tags_unreadable:
+        r["Tags"] = None
+        r[ERRORS] = {"Tags": "ListTags: AccessDeniedException"}
+    return r
+
+
+EPCS = [endpoint_config("prod-one", stage="prod"), endpoint_config("prod-two", (2, 3), stage="prod"),
+        endpoint_config("prod-mixed", (2, 1), stage="prod"), endpoint_config("prod-serverless", stage="prod",
+                                                                             serverless=True),
+        endpoint_config("staging-one", stage="staging"), endpoint_config("untagged-one"),
+        endpoint_config("untagged-two", (2,)), endpoint_config("tags-unreadable", tags_unreadable=True)]
+
+
+def test_endpoint_configs_tagged_prod_are_judged_without_environment_context():
+    out = audit_offline(["SM-EPC-02"], "EndpointConfig", EPCS)
+    verdicts = {rid: f.status for (_, rid), f in out.items()}
+    assert verdicts == {"prod-one": Status.FAIL, "prod-two": Status.PASS, "prod-mixed": Status.FAIL,
+                        "prod-serverless": Status.PASS,  # no instance count to judge (as the gate)
+                        # no stage tag and no environment: not evaluated, each one named
+                        "untagged-one": Status.ERROR, "untagged-two": Status.ERROR, "tags-unreadable": Status.ERROR}
+    assert out[("SM-EPC-02", "prod-one")].message == (
+        "Endpoint configuration prod-one is tagged stage=prod but runs a production variant on fewer than "
+        "two instances.")
+    assert "needs the environment's stage" in out[("SM-EPC-02", "untagged-one")].message
+    assert set(out[("SM-EPC-02", "prod-one")].evidence) == {"Tags.stage", "ProductionVariants", "Tags"}
+
+
+@pytest.mark.parametrize("stage,untagged_one", [("prod", Status.FAIL), ("dev", None)])
+def test_endpoint_configs_without_stage_tag_take_the_environments_stage(stage, untagged_one):
+    out = audit_offline(["SM-EPC-02"], "EndpointConfig", EPCS, environments={"team-env": {"stage": stage}})
+    verdicts = {rid: f.status for (_, rid), f in out.items()}
+    assert verdicts.get("untagged-one") is untagged_one
+    assert verdicts.get("untagged-two") is (Status.PASS if stage == "prod" else None)
+    assert verdicts["prod-one"] is Status.FAIL and "staging-one" not in verdicts  # their own tag decides
+    assert verdicts["tags-unreadable"] is Status.ERROR  # its stage cannot be known: never skipped
+    if stage == "prod":
+        assert "stage of environment team-env (prod)" in out[("SM-EPC-02", "untagged-one")].message

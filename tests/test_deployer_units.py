@@ -149,6 +149,24 @@ def test_project_roles_are_created_only_when_no_role_exists_outside_the_stack():
         should_create_project_roles({launch: "account", use: "absent"})
 
 
+def test_project_roles_message_says_where_the_roles_are_and_what_the_stack_does():
+    """Review H2 item 22: not "…LaunchRole stack, …UseRole stack → CreateSageMakerProjectRoles=true"."""
+    from secure_mlops.provision.deployer import project_roles_message
+
+    launch, use = "AmazonSageMakerServiceCatalogProductsLaunchRole", "AmazonSageMakerServiceCatalogProductsUseRole"
+    both = f"the SageMaker project roles {launch} and {use}"
+    assert project_roles_message({launch: "absent", use: "absent"}, True) == (
+        f"{both} are not in the account yet: this stack creates them (CreateSageMakerProjectRoles=true).")
+    assert project_roles_message({launch: "stack", use: "stack"}, True) == (
+        f"{both} were created by this stack: it keeps them (CreateSageMakerProjectRoles=true).")
+    assert project_roles_message({launch: "account", use: "account"}, False) == (
+        f"{both} already exist in the account, created outside this environment (e.g. by the SageMaker console): "
+        "this stack uses them and does not create them (CreateSageMakerProjectRoles=false).")
+    assert project_roles_message({launch: "stack", use: "absent"}, True) == (
+        f"the SageMaker project roles: {launch} was created by this stack and {use} is not in the account; "
+        "this stack creates the missing one and keeps the other (CreateSageMakerProjectRoles=true).")
+
+
 def test_removal_commands_name_the_target_and_warn_before_data_goes():
     target = SimpleNamespace(region="eu-west-1", profile="prod", endpoint_url=None)
     key = removal_commands("AWS::KMS::Key", "1234abcd", target)
@@ -158,6 +176,14 @@ def test_removal_commands_name_the_target_and_warn_before_data_goes():
     assert bucket[0].startswith("# back the data up first")
     efs = removal_commands("AWS::EFS::FileSystem", "fs-1", target)
     assert any("efs delete-file-system --file-system-id fs-1" in c for c in efs)
-    other = removal_commands("AWS::SageMaker::ModelPackageGroup", "g", target)
+    # model versions are data: the group's commands say so and remove the versions first (review H2 item 17)
+    group = removal_commands("AWS::SageMaker::ModelPackageGroup",
+                             "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/team-models", target)
+    assert group[0].startswith("# model versions are data")
+    assert group[-2].startswith("aws --profile prod --region eu-west-1 sagemaker list-model-packages "
+                                "--model-package-group-name team-models")
+    assert group[-1] == ("aws --profile prod --region eu-west-1 sagemaker delete-model-package-group "
+                         "--model-package-group-name team-models")
+    other = removal_commands("AWS::SSM::Parameter", "/team/p", target)
     assert other == ["aws --profile prod --region eu-west-1 cloudcontrol delete-resource "
-                     "--type-name AWS::SageMaker::ModelPackageGroup --identifier g"]
+                     "--type-name AWS::SSM::Parameter --identifier /team/p"]

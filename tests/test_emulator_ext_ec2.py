@@ -171,3 +171,18 @@ def test_endpoints_and_route_tables_stay_in_their_vpc(aws):
     assert code(exc) == "InvalidParameterValue"
     ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
     assert ec2.describe_vpc_endpoints()["VpcEndpoints"] == []
+
+
+@pytest.mark.emulator
+def test_a_subnet_is_created_only_in_a_zone_of_the_region(aws):
+    import boto3
+
+    ec2 = boto3.Session(region_name="eu-west-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing").client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    with pytest.raises(ClientError, match=r"Value \(us-east-1a\) for parameter availabilityZone is invalid"):
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24", AvailabilityZone="us-east-1a")
+    ok = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24", AvailabilityZone="eu-west-1b")["Subnet"]
+    assert ok["AvailabilityZone"] == "eu-west-1b"
+    anywhere = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.2.0/24")["Subnet"]
+    assert anywhere["AvailabilityZone"].startswith("eu-west-1")

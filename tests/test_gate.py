@@ -461,3 +461,105 @@ def test_cfn_guard_is_extracted_once_and_verified(monkeypatch, tmp_path):
     again.unlink()
     with pytest.raises(UserError, match="pip install --no-deps cdklabs-cdk-validator-cfnguard==0.0.62"):
         cfnguard.extract_from_wheel(dest)
+
+
+# ------------------------------------------------------------------------------ first-time-user review items
+def test_a_directory_without_templates_is_an_input_error(tmp_path, monkeypatch):
+    """Review item 13: a renamed template folder must not turn the gate green."""
+    (tmp_path / "emptydir").mkdir()
+    write(tmp_path / "otherdir" / "a.yaml", "foo: 1\n")
+    write(tmp_path / "templates" / "t.yaml", "Resources:\n  B: {Type: AWS::S3::Bucket}\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"no CloudFormation template found under emptydir \(.*Resources mapping"):
+        run_gate(["emptydir"])
+    with pytest.raises(UserError, match=r"under otherdir .*found only other files: otherdir/a\.yaml") as exc:
+        run_gate(["otherdir"])
+    assert "Fix: pass the files or directories that hold your templates" in str(exc.value)
+    with pytest.raises(UserError, match="under emptydir"):  # every directory given must hold one
+        run_gate(["templates", "emptydir"])
+    assert run_gate(["templates/t.yaml", "templates"]).files == ["templates/t.yaml"]  # found once, by name
+    assert run_gate(["templates", "otherdir/a.yaml"], skip_other_files=True).files == ["templates/t.yaml"]
+
+    from helpers import cli
+
+    empty = cli("gate", "emptydir")
+    assert empty.code == 2 and "no CloudFormation template found under emptydir" in empty.stderr
+
+
+def test_a_suppression_written_as_a_bare_id_says_it_needs_id_and_reason(tmp_path):
+    """Review item 18: `- SM-NB-05` is a known control written without `id:` and `reason:`."""
+    tpl = write(tmp_path / "s.yaml", """
+        Resources:
+          Nb:
+            Type: AWS::SageMaker::NotebookInstance
+            Metadata:
+              secure-mlops:
+                suppress:
+                  - SM-NB-05
+                  - XX-99
+            Properties: {InstanceType: ml.t3.medium}
+          Flat:
+            Type: AWS::SageMaker::NotebookInstance
+            Metadata:
+              secure-mlops: {suppress: {id: SM-NB-05, reason: a mapping instead of a list}}
+            Properties: {InstanceType: ml.t3.medium}
+        """)
+    result = run_gate([tpl], root=tmp_path)
+    (bare,) = [f for f in of(result, "SM-NB-05", "Nb") if f.status is Status.ERROR]
+    assert "each entry needs `id:` and `reason:`" in bare.message and "`- {id: SM-NB-05, reason: <why>}`" in bare.message
+    assert "does not name a known control id" not in bare.message
+    assert [f.status for f in of(result, "SM-NB-05", "Nb") if f.status is not Status.ERROR] == [Status.FAIL]
+    unknown = [f for f in of(result, TEMPLATE_ERROR, "Nb")]
+    assert len(unknown) == 1 and '"XX-99"' in unknown[0].message and "needs `id:` and `reason:`" in unknown[0].message
+    (flat,) = of(result, TEMPLATE_ERROR, "Flat")
+    assert "write `suppress:` with a list of entries" in flat.message
+    assert of(result, "SM-NB-05", "Flat")[0].status is Status.FAIL  # not honoured
+
+
+def test_iam_failures_say_what_is_missing_on_which_role(tmp_path):
+    """Review item 10: the reason was only in details.checks, the message said "the rule failed"."""
+    tpl = write(tmp_path / "roles.yaml", """
+        Resources:
+          ExecutionRole:
+            Type: AWS::IAM::Role
+            Properties:
+              AssumeRolePolicyDocument:
+                Statement: [{Effect: Allow, Principal: {Service: sagemaker.amazonaws.com}, Action: sts:AssumeRole}]
+              Policies:
+                - PolicyName: work
+                  PolicyDocument:
+                    Statement:
+                      - {Sid: Everything, Effect: Allow, Action: "*", Resource: "*"}
+        """)
+    result = run_gate([tpl], root=tmp_path)
+    (iam01,) = of(result, "IAM-01")
+    assert iam01.message.startswith(
+        "role ExecutionRole does not deny sagemaker:CreateNotebookInstance, sagemaker:CreateTrainingJob, "
+        "sagemaker:CreateProcessingJob, sagemaker:CreateHyperParameterTuningJob and sagemaker:CreateModel when "
+        "sagemaker:VpcSubnets or sagemaker:VpcSecurityGroupIds is absent"), iam01.message
+    (iam02,) = of(result, "IAM-02")
+    assert "role ExecutionRole does not deny sagemaker:CreateNotebookInstance when sagemaker:DirectInternetAccess " \
+           "or sagemaker:RootAccess is not Disabled" in iam02.message
+    (iam03,) = of(result, "IAM-03")
+    assert iam03.message == 'in role ExecutionRole, statement 1 (Sid Everything) of inline policy work allows "*" on "*"'
+
+
+def test_the_tools_own_templates_with_their_configuration_pass(config_file):
+    """Review item 19: with -c, the stack templates get the values provision gives them (the optional
+    interface endpoints that NET-03 requires); -p still wins."""
+    from secure_mlops.provision.stacks import TEMPLATES_DIR
+
+    result = run_gate([TEMPLATES_DIR], config=config_file)
+    assert [(f.control_id, f.message) for f in result.findings if f.status is not Status.PASS] == []
+    assert any(f.control_id == "NET-03" and f.status is Status.PASS for f in result.findings)
+    without = run_gate([TEMPLATES_DIR], config=config_file, parameters={"*": {"OptionalInterfaceEndpoint1": ""}})
+    (net03,) = [f for f in without.findings if f.status is Status.FAIL]
+    assert net03.control_id == "NET-03" and "endpoint: no interface endpoint in the VPC" in net03.message
+
+
+def test_files_outside_the_current_directory_keep_the_path_they_were_given(tmp_path, monkeypatch):
+    tpl = write(tmp_path / "elsewhere" / "t.yaml", "Resources:\n  B: {Type: AWS::S3::Bucket}\n")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert run_gate(["../elsewhere/t.yaml"]).files == ["../elsewhere/t.yaml"]
+    assert run_gate([tpl]).files == [tpl.as_posix()]

@@ -112,3 +112,77 @@ def test_every_case_file_has_pass_fail_skip_and_suppressed():
         expects = {c["expect"] for c in cases}
         assert {"PASS", "FAIL", "SKIP"} <= expects, control_id
         assert any(casegen.is_suppressed_case(c, control_id) and c["expect"] == "SKIP" for c in cases), control_id
+
+
+# ------------------------------------------------------------------------------ messages (review item 10)
+def _rule_lint(text: str) -> list[str]:
+    """Checks of a rule that would fail without saying why.
+
+    cfn-guard reports a failing clause with its custom message (``<<...>>``); a clause without one,
+    or a block over a list that is missing or empty (``some X[*] { ... }``: nothing to iterate), fails
+    with no message. So every clause carries a message, and every ``X[*]`` block is preceded by a
+    check ``X !empty <<...>>`` (or ``X[*].Key exists <<...>>``) that says what is missing.
+    """
+    import re
+
+    bad: list[str] = []
+    lines = text.splitlines()
+    in_rule = False
+    for i, line in enumerate(lines):
+        s = line.split(" #", 1)[0].strip() if not line.strip().startswith("#") else ""
+        if s.startswith("rule "):
+            in_rule = True
+            continue
+        if not in_rule or not s or s in ("{", "}") or s.startswith(("when ", "let ", "<<")):
+            continue
+        if s.endswith("{"):
+            m = re.match(r"^(?:some\s+)?(.+?)\[\*\]\s*\{$", s)
+            if m and not re.search(re.escape(m.group(1)) + r"( !empty|\[\*\]\.\w+ exists)", "\n".join(lines[:i])):
+                bad.append(f"line {i + 1}: block over {m.group(1)}[*] without a check `{m.group(1)} !empty <<...>>`")
+            continue
+        following = next((x.strip() for x in lines[i + 1:] if x.strip()), "")
+        if not (s.endswith(">>") or s.endswith(" or") or following.startswith("<<")):
+            bad.append(f"line {i + 1}: clause without a message: {s}")
+    return bad
+
+
+@pytest.mark.parametrize("control_id", PREVENTIVE)
+def test_every_check_of_the_rule_says_why_it_fails(control_id):
+    control = load_catalog().get(control_id)
+    assert _rule_lint(control.guard_rule_path.read_text()) == []
+
+
+def test_the_rule_lint_finds_silent_checks():
+    silent = "rule X {\n    Resources.*[ Type == 'A' ] {\n        some Derived.Policy[*] {\n" \
+             "            Effect == \"Deny\"\n        }\n    }\n}\n"
+    assert len(_rule_lint(silent)) == 2
+    said = silent.replace("        some Derived", "        Derived.Policy !empty <<no statement>>\n        some Derived") \
+        .replace('"Deny"\n', '"Deny" <<not a deny>>\n')
+    assert _rule_lint(said) == []
+
+
+def test_no_failure_is_reported_without_saying_why(gated_cases):
+    result, _ = gated_cases
+    catalog = load_catalog()
+    for f in result.findings:
+        if f.status.value == "FAIL":
+            assert f.message and f.message != "the rule failed", (f.file, f.control_id, f.message)
+            assert not f.message.startswith(catalog.get(f.control_id).title + " does not hold"), (f.file, f.message)
+            assert "{resource}" not in f.message and "{statement}" not in f.message and "{and:" not in f.message
+
+
+def test_iam_failures_name_the_role(gated_cases):
+    result, _ = gated_cases
+    iam = [f for f in result.findings if f.control_id.startswith("IAM-") and f.status.value == "FAIL"]
+    assert len(iam) >= 12
+    for f in iam:
+        assert f"role {f.logical_id}" in f.message, (f.file, f.message)
+
+
+def test_messages_that_differ_in_a_list_slot_are_one_sentence():
+    from secure_mlops.guardrails.verdicts import merge_lists
+
+    msgs = [f"role R does not deny {{and:{a}}} when {{or:{k}}} is absent" for k in ("K1", "K2") for a in ("A", "B", "C")]
+    assert merge_lists(msgs) == ["role R does not deny A, B and C when K1 or K2 is absent"]
+    assert merge_lists(["deny {and:A} when {or:K1}", "deny {and:B} when {or:K2}", "plain"]) == \
+        ["deny A when K1", "deny B when K2", "plain"]

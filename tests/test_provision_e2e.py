@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -27,17 +28,31 @@ def statuses(aws) -> dict[str, str]:
 
 
 def test_provision_twice_then_plan_then_destroy(config_file, aws, emulator):
-    code, out = run("provision", "--local", "-c", str(config_file))
+    first = cli("provision", "--local", "-c", str(config_file))
+    code, out = first.code, first.text
     assert code == 0, out
     assert out.index("Target: embedded emulator") < out.index("Gate:")  # the target is printed first
     assert statuses(aws) == {name: "CREATE_COMPLETE" for name in STACKS}
     assert "SageMaker projects: associate" in out
-
+    roles = "AmazonSageMakerServiceCatalogProductsLaunchRole and AmazonSageMakerServiceCatalogProductsUseRole"
+    assert (f"ds-team-dev-core: the SageMaker project roles {roles} are not in the account yet: this stack "
+            "creates them (CreateSageMakerProjectRoles=true).") in out
+    # stdout is not a terminal: the outputs are plain lines, whole values (review H2 item 11)
     cf = aws.client("cloudformation")
+    expected = [f"{name}\t{o['OutputKey']}\t{o['OutputValue']}" for name in STACKS
+                for o in sorted(cf.describe_stacks(StackName=name)["Stacks"][0]["Outputs"], key=lambda o: o["OutputKey"])]
+    assert first.stdout.splitlines() == expected
+
     change_sets = {name: cf.list_change_sets(StackName=name)["Summaries"] for name in STACKS}
-    code, out = run("provision", "--local", "-c", str(config_file))
+    second = cli("provision", "--local", "-c", str(config_file), "--outputs-format", "json")
+    code, out = second.code, second.text
     assert code == 0, out
     assert "No change: the environment is deployed as configured." in out
+    assert (f"ds-team-dev-core: the SageMaker project roles {roles} were created by this stack: it keeps them "
+            "(CreateSageMakerProjectRoles=true).") in out
+    assert json.loads(second.stdout) == {
+        name: {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]}
+        for name in STACKS}
     for name in STACKS:
         assert f"{name}: no change" in out
     assert {name: cf.list_change_sets(StackName=name)["Summaries"] for name in STACKS} == change_sets

@@ -119,7 +119,8 @@ def test_dry_run_then_apply_end_to_end(aws, tmp_path):
     assert bucket["evidence"]["applied"][0]["operation"] == "PutPublicAccessBlock"
     model = by_id["open-model"]
     assert model["status"] == "FAIL" and "contained, not fixed" in model["message"]
-    assert model["details"]["audit_message"].startswith("Models run with network isolation: no")
+    assert model["details"]["audit_message"] == ("Model open-model runs without network isolation: "
+                                                 "EnableNetworkIsolation is false.")
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages") or []
     assert len(messages) == 1
     note = json.loads(json.loads(messages[0]["Body"])["Message"])
@@ -177,10 +178,60 @@ def test_several_environments_need_the_owner_or_environment(local_target):
     f = lambda name: _finding("S3-01", name, "AWS::S3::Bucket")  # noqa: E731
     (o,) = _run(local_target, [f("b-data")], apply=False)  # env-b publishes this bucket: its key
     assert key_b in json.dumps([c.params for s in o.steps for c in s.calls])
-    (o,) = _run(local_target, [f("shared")], apply=False)
-    assert o.status is Status.ERROR and "several environments" in o.message and "env-a, env-b" in o.message
+    (o,) = _run(local_target, [f("shared")], apply=False)  # no environment owns it: skipped
+    assert o.status is Status.FAIL and o.skipped and o.steps == []
+    assert "outside every environment (env-a, env-b)" in o.message and "--environment NAME" in o.message
     (o,) = _run(local_target, [f("shared")], apply=False, environment="env-a")
     assert o.status is Status.FAIL and key_a in json.dumps([c.params for s in o.steps for c in s.calls])
+    # published by env-a, tagged by env-b: both claim it
+    local_target.session.client("s3").put_bucket_tagging(
+        Bucket="a-data", Tagging={"TagSet": [{"Key": "environment", "Value": "env-b"}]})
+    (o,) = _run(local_target, [f("a-data")], apply=False)
+    assert o.status is Status.ERROR and "several environments claim a-data (env-a, env-b)" in o.message
+    (o,) = _run(local_target, [f("a-data")], apply=False, environment="env-b")
+    assert key_b in json.dumps([c.params for s in o.steps for c in s.calls])
+
+
+@pytest.mark.emulator
+def test_an_environments_key_and_flow_log_destination_stay_inside_it(local_target, tmp_path):
+    """Review item 22: without --environment, the only environment's S3 key is not given to a bucket
+    outside it, nor its flow log destination to the default VPC: skipped, said why, nothing changed."""
+    b = Builder(local_target.session, ACCOUNT)
+    key = b.key()
+    b.bucket(f"{ACCOUNT}-flow-logs", key)
+    env_vpc = b.vpc("10.1.0.0/16")  # with its active flow log: the destination NET-01 would reuse
+    publish(b, "ds-team-dev", {"s3-kms-key-arn": key, "data-bucket": "team-data", "vpc-id": env_vpc})
+    b.bucket("drift-bucket", key, encrypt=False)
+    b.bucket("team-data", key, encrypt=False)
+    b.bucket("team-scratch", key, encrypt=False)  # not published, but tagged as the environment's
+    s3 = local_target.session.client("s3")
+    s3.put_bucket_tagging(Bucket="team-scratch", Tagging={"TagSet": [{"Key": "environment", "Value": "ds-team-dev"}]})
+    default_vpc = local_target.session.client("ec2").describe_vpcs(
+        Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    findings = [_finding("S3-01", n, "AWS::S3::Bucket") for n in ("drift-bucket", "team-data", "team-scratch")]
+    findings.append(_finding("NET-01", default_vpc, "AWS::EC2::VPC"))
+    audit_file = write_doc(tmp_path / "audit.json", findings=findings)
+
+    with recording(local_target.session) as calls:
+        by_id = {o.finding.resource_id: o for o in _run(local_target, findings, apply=True)}
+    skipped = [by_id["drift-bucket"], by_id[default_vpc]]
+    assert all(o.skipped and o.status is Status.FAIL and o.steps == [] and o.applied == [] for o in skipped)
+    assert by_id["drift-bucket"].message == (
+        "skipped: drift-bucket is outside environment ds-team-dev: no value the environment publishes names it and "
+        "it has no `environment` tag naming one, so no environment's S3 key is applied to it; to apply the S3 key "
+        "of environment ds-team-dev anyway, pass --environment ds-team-dev")
+    assert "flow log destination of environment ds-team-dev anyway" in by_id[default_vpc].message
+    assert by_id["team-data"].status is Status.PASS and by_id["team-scratch"].status is Status.PASS  # its own
+    assert [c for c in mutating(calls) if c[1] == "PutBucketEncryption"] == [("s3", "PutBucketEncryption")] * 2
+    assert not [c for c in mutating(calls) if c[1] == "CreateFlowLogs"]
+    rule = s3.get_bucket_encryption(Bucket="drift-bucket")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+    # the command says SKIPPED; naming the environment explicitly applies its key
+    code, out, _ = run(str(audit_file), "--local", "--controls", "S3-01,NET-01")
+    assert code == 1 and "SKIPPED   S3-01" in out and "SKIPPED   NET-01" in out
+    (o,) = _run(local_target, [findings[0]], apply=True, environment="ds-team-dev")
+    assert o.status is Status.PASS and "the S3 key of environment ds-team-dev" in o.message
 
 
 @pytest.mark.emulator

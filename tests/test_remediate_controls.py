@@ -174,7 +174,9 @@ def _flow_logs(session, emulator):
     b.client("s3").create_bucket(Bucket=f"{ACCOUNT}-flow-logs")
     b.default_vpc_flow_logs()  # the default VPC is the compliant twin
     default = b.client("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    return [b.vpc("10.9.0.0/16", flow_logs=False)], [default, env_vpc]
+    drifted = b.vpc("10.9.0.0/16", flow_logs=False)  # a VPC of the environment (tagged): gets its destination
+    b.client("ec2").create_tags(Resources=[drifted], Tags=[{"Key": "environment", "Value": "env-a"}])
+    return [drifted], [default, env_vpc]
 
 
 def _flow_logs_changed(session, before, after):

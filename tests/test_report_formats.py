@@ -292,3 +292,24 @@ def test_the_report_never_overwrites_an_input(tmp_path):
     code, _, err = report_cli(str(doc), "--format", "json", "-o", str(doc))
     assert code == 2 and "also an input" in err and "--output" in err
     assert doc.read_text() == Path(FIXTURES[1]).read_text()
+
+
+def test_a_remediate_document_is_refused_as_report_input(tmp_path):
+    """remediate re-audits only the resources it touched: its PASS says nothing about the others."""
+    from secure_mlops.findings import Finding, make_document
+
+    fixed = Finding(control_id="KMS-01", status="PASS", severity="medium", questions=["DATA-2"], source="live",
+                    resource_type="AWS::KMS::Key", resource_id="k1", message="fixed: rotation enabled",
+                    resource_arn="arn:aws:kms:us-east-1:123456789012:key/k1", account="123456789012",
+                    region="us-east-1")
+    doc = make_document([fixed], "remediate", target={"account": "123456789012", "region": "us-east-1"},
+                        evaluated_controls=["KMS-01"])
+    doc["mode"] = "apply"
+    rem = tmp_path / "rem.json"
+    rem.write_text(json.dumps(doc))
+    out_file = tmp_path / "r.json"
+    code, out, err = report_cli(FIXTURES[1], str(rem), "--format", "json", "-o", str(out_file))
+    assert code == 2 and out == "" and not out_file.exists()
+    assert err.count("error:") == 1
+    assert f"{rem}: field kind: a remediate document" in err
+    assert "secure-mlops audit" in err  # the fix: audit again after remediating

@@ -93,17 +93,82 @@ def test_failure_takes_precedence_over_incomplete():
     assert result["NET-3"] == "not_fully_answered"  # SM-UP-01 not evaluated only
 
 
-def test_control_must_pass_on_templates_and_on_live_resources_given():
-    # SM-NB-01 passes in the templates but no live notebook exists: not evaluated on live
+PREVENTIVE = [c.id for c in CATALOG if "preventive" in c.modes]
+DETECTIVE = [c.id for c in CATALOG if "detective" in c.modes]
+
+
+def test_template_pass_and_no_live_resource_of_its_type_is_passing():
+    # SM-NB-01 passes in the templates; the audit ran it and found no notebook: nothing live to fail
     gate = doc("gate", all_pass("gate"))
-    audit = doc("audit", all_pass("audit", skip={"SM-NB-01"}),
-                evaluated=[c.id for c in CATALOG if "detective" in c.modes])
+    audit = doc("audit", all_pass("audit", skip={"SM-NB-01"}), evaluated=DETECTIVE)
+    c = control([gate, audit], "SM-NB-01")
+    assert c.state == "passing", c.reason
+    assert c.sources["template"].state == "passing"
+    assert c.sources["live"].state == "not_applicable"
+    assert "no resource it applies to" in c.sources["live"].reason
+    assert answers(gate, audit)["NET-2"] == "satisfied"
+
+
+def test_no_resource_in_the_templates_does_not_block_a_control_that_passes_live():
+    # notebooks exist only at run time: the gate ran SM-NB-01 and found none; the audit passes it
+    gate = doc("gate", all_pass("gate", skip={"SM-NB-01"}), evaluated=PREVENTIVE)
+    audit = doc("audit", all_pass("audit"))
+    c = control([gate, audit], "SM-NB-01")
+    assert c.state == "passing", c.reason
+    assert c.sources["template"].state == "not_applicable"
+    assert c.sources["template"].reason == "templates: evaluated, no resource it applies to"
+    assert c.sources["live"].state == "passing"
+    net2 = next(a for a in build_report(merge([gate, audit])).evaluation.answers if a.question.id == "NET-2")
+    assert net2.status == "satisfied"
+    assert net2.explanation.endswith("(1 control had nothing to check in the templates)")
+
+
+def test_a_control_with_no_resource_on_any_source_stays_not_evaluated():
+    gate = doc("gate", all_pass("gate", skip={"SM-NB-01"}), evaluated=PREVENTIVE)
+    audit = doc("audit", all_pass("audit", skip={"SM-NB-01"}), evaluated=DETECTIVE)
     c = control([gate, audit], "SM-NB-01")
     assert c.state == "not_evaluated"
-    assert c.sources["template"].state == "passing"
-    assert c.sources["live"].state == "not_evaluated"
-    assert "no resource it applies to was found" in c.sources["live"].reason
+    assert {s.state for s in c.sources.values()} == {"not_applicable"}
+    assert c.reason == ("evaluated, but no resource it applies to in the templates or the live resources: "
+                        "nothing was checked")
     assert answers(gate, audit)["NET-2"] == "not_fully_answered"
+    # one source alone with no resource: not evaluated either
+    assert control([audit], "SM-NB-01").state == "not_evaluated"
+    assert control([gate], "SM-NB-01").state == "not_evaluated"
+
+
+def test_no_resource_in_the_templates_never_hides_a_live_failure_or_a_missing_run():
+    gate = doc("gate", all_pass("gate", skip={"SM-NB-01"}), evaluated=PREVENTIVE)
+    live_fail = doc("audit", all_pass("audit", skip={"SM-NB-01"}) + [f("SM-NB-01", "FAIL", resource="nb")])
+    assert control([gate, live_fail], "SM-NB-01").state == "failing"
+    assert answers(gate, live_fail)["NET-2"] == "not_satisfied"
+    live_error = doc("audit", all_pass("audit", skip={"SM-NB-01"}) + [f("SM-NB-01", "ERROR", resource="nb")])
+    assert control([gate, live_error], "SM-NB-01").state == "not_evaluated"
+    not_run = doc("audit", all_pass("audit", skip={"SM-NB-01"}))  # SM-NB-01 not in evaluated_controls
+    c = control([gate, not_run], "SM-NB-01")
+    assert c.state == "not_evaluated" and "not run" in c.sources["live"].reason
+    # and a template failure with a live pass is still a failure
+    gate_fail = doc("gate", all_pass("gate", skip={"SM-NB-01"}) + [f("SM-NB-01", "FAIL", "template", "Nb")])
+    c = control([gate_fail, doc("audit", all_pass("audit"))], "SM-NB-01")
+    assert c.state == "failing" and c.sources["live"].state == "passing"
+
+
+def test_no_resource_claimed_by_a_source_that_was_not_fully_evaluated_is_not_trusted():
+    # one gate input ran SM-NB-01 and found no notebook, the other did not run it
+    ran = doc("gate", all_pass("gate", skip={"SM-NB-01"}), evaluated=PREVENTIVE, path="env-gate.json")
+    other = [x for x in all_pass("gate", resource="r2") if x.control_id != "SM-NB-01"]
+    partial = doc("gate", other, evaluated=[x.control_id for x in other], path="project-gate.json")
+    c = control([ran, partial, doc("audit", all_pass("audit"))], "SM-NB-01")
+    assert c.state == "not_evaluated" and "not run in project-gate.json" in c.reason
+    # a template that could not be read: "no notebook in the templates" is not known
+    broken = doc("gate", all_pass("gate", skip={"SM-NB-01"}) + [f("GATE-PARSE", "ERROR", "template", "x.yaml")],
+                 evaluated=PREVENTIVE)
+    c = control([broken, doc("audit", all_pass("audit"))], "SM-NB-01")
+    assert c.state == "error" and c.sources["template"].state == "error"
+    # the gate declares it could not evaluate the control for a file: not evaluated
+    declared = doc("gate", all_pass("gate", skip={"SM-EPC-02"}), evaluated=PREVENTIVE)
+    declared["target"] = {"not_evaluated": [{"control_id": "SM-EPC-02", "file": "e.yaml", "reason": "stage unknown"}]}
+    assert control([declared, doc("audit", all_pass("audit"))], "SM-EPC-02").state == "not_evaluated"
 
 
 def test_a_control_fails_when_it_fails_on_one_source_only():
@@ -208,7 +273,11 @@ def test_the_fixture_documents_give_every_kind_of_answer():
         "SM-NB-01", "SM-NB-02", "SM-NB-03", "S3-01", "KMS-01", "LOG-01"}
     assert {c for c, r in controls.items() if r.state == "error"} == {"SM-PIPE-01", "LOG-02"}
     assert {c for c, r in controls.items() if r.state == "not_evaluated"} == {
-        "SM-UP-01", "SM-MON-01", "SM-REG-02", "SM-EPC-02"}
+        "SM-UP-01", "SM-REG-02", "SM-EPC-02"}
+    # no live monitoring schedule, but it passes in the templates; no live endpoint and not in the templates
+    assert (controls["SM-MON-01"].state, controls["SM-MON-01"].sources["live"].state) == ("passing", "not_applicable")
+    assert controls["SM-REG-02"].reason == (
+        "evaluated, but no resource it applies to in the live resources: nothing was checked")
     assert report.status_counts() == {"PASS": 137, "FAIL": 7, "ERROR": 4, "SUPPRESSED": 1}
     worst = next(a for a in report.evaluation.answers if a.question.id == "DATA-2").worst()
     assert [x.status.value for x in worst] == ["FAIL", "FAIL", "ERROR"]

@@ -146,3 +146,69 @@ def test_findings_security_hub_rejects_are_reported_one_by_one():
     result = import_findings(session, [(f, timestamp(None)) for f in findings], ACCOUNT_ID, "us-east-1")
     assert result.imported == 1
     assert [(x.finding_id, x.code) for x in result.failures] == [(rejected, "InvalidInput")]
+
+
+@pytest.mark.emulator
+def test_security_hub_not_enabled_is_one_account_level_error_before_anything_is_written(aws, tmp_path):
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps(make_document(live(150, status="FAIL"), kind="audit")))
+    out = tmp_path / "report.json"
+    result = cli("report", audit, "--format", "json", "-o", out, "--to-security-hub", "--local",
+                 catch_exceptions=True)
+    err = result.stderr
+    assert result.code == 2, err
+    assert err.count("error:") == 1 and "not imported:" not in err
+    assert f"Security Hub is not enabled in account {ACCOUNT_ID}, region us-east-1" in err
+    assert "aws securityhub enable-security-hub --region us-east-1" in err
+    assert err.index("Target: embedded emulator") < err.index("error:")
+    assert not out.exists()  # checked before the report is written: nothing done
+    # once enabled, the same command imports everything
+    aws.client("securityhub").enable_security_hub()
+    ok = cli("report", audit, "--format", "json", "-o", out, "--to-security-hub", "--local", catch_exceptions=True)
+    assert ok.code == 1 and "imported 150 of 150" in ok.stderr and out.exists(), ok.stderr  # 1: findings FAIL
+
+
+class StubHubCheck:
+    def __init__(self, code):
+        import boto3
+        from botocore.stub import Stubber
+
+        self.client_obj = boto3.Session(aws_access_key_id="x", aws_secret_access_key="y",
+                                        region_name="us-east-1").client("securityhub")
+        self.stubber = Stubber(self.client_obj)
+        self.stubber.add_client_error("describe_hub", service_error_code=code, service_message=f"{code} message",
+                                      http_status_code=403)
+        self.stubber.activate()
+
+    def client(self, name, region_name=None):
+        return self.client_obj
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("InvalidAccessException", "Security Hub is not enabled in account 123456789012, region us-east-1"),
+    ("AccessDeniedException", "cannot check that Security Hub is enabled in account 123456789012, region us-east-1"),
+])
+def test_the_hub_check_names_the_cause_and_the_fix(code, expected):
+    from secure_mlops.errors import UserError
+    from secure_mlops.reports.security_hub import check_enabled
+
+    with pytest.raises(UserError) as exc:
+        check_enabled(StubHubCheck(code), ACCOUNT_ID, "us-east-1")
+    text = str(exc.value)
+    assert expected in text and f"{code}: {code} message" in text and "--to-security-hub" in text
+    assert ("securityhub:DescribeHub" in text) == (code == "AccessDeniedException")
+
+
+def test_an_account_level_error_during_the_import_is_printed_once():
+    from secure_mlops.reports.security_hub import failure_lines
+
+    msg = "User is not authorized to perform: securityhub:BatchImportFindings"
+    session = StubSession([("AccessDeniedException", msg)])
+    findings = live(250)
+    rejected = StubSession([("ok", {"FailedCount": 1, "SuccessCount": 0, "FailedFindings": [
+        {"Id": finding_id(findings[0]), "ErrorCode": "InvalidInput", "ErrorMessage": "bad"}]})])
+    result = import_findings(session, [(f, timestamp(None)) for f in findings], ACCOUNT_ID, "us-east-1")
+    assert len(result.failures) == 250
+    assert failure_lines(result) == [f"250 findings: AccessDeniedException: {msg} (1 request sent, then stopped)"]
+    one = import_findings(rejected, [(findings[0], timestamp(None))], ACCOUNT_ID, "us-east-1")
+    assert failure_lines(one) == [f"{finding_id(findings[0])}: InvalidInput: bad"]

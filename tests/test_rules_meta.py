@@ -80,6 +80,7 @@ def test_a_typo_in_a_filter_is_refused_by_c7n(tmp_path, monkeypatch):
     bad = tmp_path / "S3-01.yml"
     bad.write_text(yaml.safe_dump({"policies": [{"name": "s3-01-x", "resource": "aws.audit-bucket",
                                                  "description": "a description",
+                                                 "metadata": {"violation": "is wrong"},
                                                  "filters": [{"type": "missing-dney"}]}]}))
     monkeypatch.setattr(Control, "policy_path", property(lambda self: bad))
     (policy,) = load_rule(control)

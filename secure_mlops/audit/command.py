@@ -66,19 +66,25 @@ def render_table(findings, controls, out, multi: bool = False) -> None:
     counts: dict[str, Counter] = {c.id: Counter() for c in controls}
     for f in findings:
         counts.setdefault(f.control_id, Counter())[f.status] += 1
-    summary = Table(title=f"Audit: {len(controls)} detective controls, {len(findings)} findings")
+    summary = Table(title=f"Audit: {_n(len(controls), 'detective control')}, {_n(len(findings), 'finding')}")
     for col in ("control", "severity", "pass", "fail", "error", "title"):
         summary.add_column(col, justify="right" if col in ("pass", "fail", "error") else "left")
     for c in controls:
         n = counts[c.id]
         summary.add_row(c.id, c.severity, str(n[Status.PASS]), _red(n[Status.FAIL]), _yellow(n[Status.ERROR]),
-                        escape(c.title))
+                        escape(c.title) + (" [dim](no resource to check)[/]" if not n else ""))
     out.print(summary)
+    # evaluated, but nothing it applies to was found: not a pass (a report shows "no resource")
+    nothing = [c.id for c in controls if not counts[c.id]]
+    if nothing:
+        out.print(f"Evaluated, no resource to check: {', '.join(nothing)} ({_n(len(nothing), 'control')}; "
+                  "a report shows " + ("it" if len(nothing) == 1 else "them") + " as \"no resource\", not as passing).")
     bad = [f for f in worst_first(findings) if f.status in (Status.FAIL, Status.ERROR)]
     if not bad:
-        out.print("No control failed, and every control was evaluated.")
+        out.print("No control failed, and every control was evaluated." if not nothing else
+                  "No control failed, and none was left unevaluated; the controls above had no resource to check.")
         return
-    table = Table(title=f"{len(bad)} findings that failed or could not be evaluated")
+    table = Table(title=f"{_n(len(bad), 'finding')} that failed or could not be evaluated")
     for col in ("status", "control", "severity", "resource", *(["account/region"] if multi else []), "why"):
         table.add_column(col, overflow="fold")
     for f in bad:
@@ -88,6 +94,10 @@ def render_table(findings, controls, out, multi: bool = False) -> None:
         row.append(escape(f.message))
         table.add_row(*row)
     out.print(table)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _red(n: int) -> str:

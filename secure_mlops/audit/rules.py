@@ -1,14 +1,20 @@
 """The detective controls' Cloud Custodian policies: ``rules/<ID>.yml``, one file per control.
 
 A rule file is a c7n policy file whose policies say which resources FAIL the control
-(``filters``). Two optional fields in each policy's ``metadata`` complete the verdict:
+(``filters``). Each policy's ``metadata`` completes the verdict:
 
+- ``violation`` (required): what is wrong with a resource the filters match, as the end of a
+  sentence that starts with the resource ("has no active flow log"). A FAIL finding's message
+  is that one sentence, naming the resource, with the values that decided ("Bucket b is not
+  encrypted by default with a KMS key: DefaultEncryption.SSEAlgorithm is 'AES256'.").
+  ``{variable}`` is replaced by the environment's value (``{model_package_group_name}``).
 - ``scope``: c7n filters selecting the resources the control applies to (default: every
   resource of the type). Every resource in scope and not matched by ``filters`` PASSES.
 - ``applies-when``: environment context values the control applies under
   (``{stage: prod}``, ``{internet_free: true}``); otherwise it has nothing to evaluate.
-- ``evidence``: attributes (JMESPath) to record as evidence when the filters are c7n's own
-  and record none (value filters and the audit's custom filters always do).
+- ``evidence``: more attributes to record as evidence: attribute names (``IpPermissions``), or
+  ``{Name: JMESPath}`` to record a computed value under a name. Evidence keys are always
+  attribute names: a value filter whose key is an expression records the attributes it reads.
 
 Policies may use the environment's context as c7n variables (``{data_bucket}``,
 ``{vpc_id}``, ...; see ``context.py``). The file is validated against ``rule.schema.json``
@@ -30,6 +36,8 @@ import yaml
 from ..controls import Control
 
 _VAR = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+#: an attribute name, or a dotted path of attribute names (what evidence keys may be)
+ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class RuleError(Exception):
@@ -45,14 +53,27 @@ class RulePolicy:
     filters: list
     scope: list = field(default_factory=list)
     applies_when: dict = field(default_factory=dict)
-    evidence: tuple = ()
+    evidence: tuple = ()  # (name, JMESPath) pairs
+    violation: str = ""
     path: str = ""
 
     @property
     def variables(self) -> set[str]:
         """Names of the variables the policy refers to (``{name}`` in any string)."""
-        text = json.dumps([self.filters, self.scope])
-        return set(_VAR.findall(text)) | set(self.applies_when)
+        return self.selection_variables | set(_VAR.findall(self.violation)) | set(self.applies_when)
+
+    @property
+    def selection_variables(self) -> set[str]:
+        """The variables its scope and filters use (without them no resource can be selected)."""
+        return set(_VAR.findall(json.dumps([self.filters, self.scope])))
+
+    def violation_text(self, variables: dict[str, Any]) -> str:
+        """``violation`` with the environment's values in place of ``{name}``."""
+        def value(m):
+            v = variables.get(m.group(1))
+            return str(v) if isinstance(v, (str, int)) else m.group(0)
+
+        return _VAR.sub(value, self.violation)
 
     def c7n_data(self, filters: list | None = None) -> dict[str, Any]:
         """A c7n policy (a deep copy: c7n may change the data it is given)."""
@@ -95,11 +116,17 @@ def _load(control_id: str, path_text: str, _mtime: int, _size: int) -> tuple[Rul
     for i, p in enumerate(data["policies"]):
         if not p["name"].startswith(prefix):
             raise RuleError(f"{path}: field policies/{i}/name: {p['name']!r} must start with {prefix!r}")
-        meta = p.get("metadata") or {}
+        meta = p["metadata"]
+        evidence = meta.get("evidence") or []
+        pairs = tuple((e, e) for e in evidence) if isinstance(evidence, list) else tuple(evidence.items())
+        for name, _ in pairs:
+            if not ATTRIBUTE.match(name):
+                raise RuleError(f"{path}: field policies/{i}/metadata/evidence: {name!r} is not an attribute name; "
+                                f"record an expression under a name: evidence: {{Name: {name!r}}}")
         out.append(RulePolicy(control_id=control_id, name=p["name"], resource=p["resource"],
                               description=p["description"], filters=p["filters"],
                               scope=meta.get("scope") or [], applies_when=meta.get("applies-when") or {},
-                              evidence=tuple(meta.get("evidence") or ()), path=str(path)))
+                              evidence=pairs, violation=meta["violation"].strip(), path=str(path)))
     return tuple(out)
 
 

@@ -57,6 +57,9 @@ class Job:
     variables: dict[str, Any]
     env: str | None = None
     not_evaluated: str | None = None
+    #: the missing context decides only the verdict (applies-when), not which resources are in
+    #: scope: list them, each ERROR (none in scope: nothing to report)
+    per_resource: bool = False
 
 
 def plan(controls: list[Control], actx: AuditContext) -> list[Job]:
@@ -70,7 +73,9 @@ def plan(controls: list[Control], actx: AuditContext) -> list[Job]:
                 jobs.append(Job(control, rule, dict(base)))
                 continue
             if not actx.environments:
-                jobs.append(Job(control, rule, dict(base), not_evaluated=actx.missing_reason(needs)))
+                decisive = (rule.selection_variables | set(rule.applies_when)) & ENV_VARIABLES or needs
+                jobs.append(Job(control, rule, dict(base), not_evaluated=actx.missing_reason(decisive),
+                                per_resource=not (rule.selection_variables & ENV_VARIABLES)))
                 continue
             for env in actx.environments:
                 variables = {**base, **actx.environment_variables(env)}
@@ -79,7 +84,8 @@ def plan(controls: list[Control], actx: AuditContext) -> list[Job]:
                 if missing:
                     reason = (f"not evaluated: environment {env.name!r} does not publish "
                               + ", ".join(_parameter_of(m, env.name) for m in missing))
-                jobs.append(Job(control, rule, variables, env=env.name, not_evaluated=reason))
+                jobs.append(Job(control, rule, variables, env=env.name, not_evaluated=reason,
+                                per_resource=not (rule.selection_variables & set(missing))))
     return jobs
 
 
@@ -126,15 +132,19 @@ class AccountRegionAudit:
 
     def run(self, job: Job) -> list[Finding]:
         from .resources.base import error_text
-        from .verdicts import error_finding, judge
+        from .verdicts import error_finding, judge, undecided
 
         label = f"{self.account}/{self.region}/{job.rule.name}" + (f"[{job.env}]" if job.env else "")
         with self.stats.timing(label):
-            if job.not_evaluated:
+            if job.not_evaluated and not job.per_resource:
                 return [error_finding(job, self.account, self.region, job.not_evaluated)]
-            if not _applies(job):
+            if not job.not_evaluated and not _applies(job):
                 return []
             try:
+                if job.not_evaluated:
+                    scope = self.policy(job.rule, job.rule.scope, job.variables, job.env)
+                    return undecided(job, self.account, self.region, scope.resource_manager,
+                                     scope.resource_manager.resources(), job.not_evaluated)
                 scope = self.policy(job.rule, job.rule.scope, job.variables, job.env)
                 check = self.policy(job.rule, job.rule.filters, job.variables, job.env)
                 applicable = scope.resource_manager.resources()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 
 def _target(cfg, local: bool, region: str | None, profile: str | None):
-    from ..target import resolve_and_print
+    from ..target import check_config_region, resolve_and_print
 
-    return resolve_and_print(local, region or cfg.region, profile)
+    return resolve_and_print(local, check_config_region(cfg, region), profile)
 
 
 def deploy_command(config_path: Path, local: bool, region: str | None, profile: str | None, rate: str,

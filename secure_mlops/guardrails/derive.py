@@ -13,7 +13,9 @@ AWS::IAM::Role              ``Trust`` (normalised trust statements), ``TrustedBy
                             inline policies and of the AWS::IAM::Policy,
                             AWS::IAM::RolePolicy and AWS::IAM::ManagedPolicy attached
                             to it in the gated templates: the Allows, and the Denies
-                            listed under each action of interest they cover),
+                            listed under each action of interest they cover; each
+                            statement's ``Source`` names it for messages, e.g.
+                            "statement 2 of inline policy p"),
                             ``ManagedPolicyArns``,
                             ``UnknownPolicies`` (policies outside the gated files),
                             ``Allowed`` (actions of interest an Allow grants),
@@ -352,18 +354,23 @@ def _role_policies(batch: Batch, doc: Doc, lid: str, res: dict) -> tuple[list[di
     reasons: list[str] = []
     seen: set[tuple[int, str]] = set()
 
-    def add(pdoc: Doc, plid: str, document: Any) -> None:
+    def add(pdoc: Doc, plid: str, document: Any, name: str | None = None) -> None:
         if (id(pdoc), plid) in seen:
             return
         seen.add((id(pdoc), plid))
         sts, why = iam.parse_document(document)
+        where = name or (f"policy {plid}" + (f" of {pdoc.display}" if pdoc is not doc else ""))
+        for n, st in enumerate(sts, 1):  # which statement it is, for the findings' messages
+            st["Source"] = _statement_source(st, n, where)
         statements.extend(sts)
         if why:
             reasons.append(f"{plid}: {why}")
 
     for i, pol in enumerate(_as_list(props.get("Policies"))):
         if isinstance(pol, dict):
-            add(doc, f"{lid}.Policies[{i}] {pol.get('PolicyName')}", pol.get("PolicyDocument"))
+            add(doc, f"{lid}.Policies[{i}] {pol.get('PolicyName')}", pol.get("PolicyDocument"),
+                f"inline policy {pol.get('PolicyName')}" if isinstance(pol.get("PolicyName"), str)
+                else f"inline policy Policies[{i}]")
     for odoc, plid, document in batch.attached_policies(doc, lid):
         add(odoc, plid, document)
     arns = _as_list(props.get("ManagedPolicyArns"))
@@ -384,10 +391,18 @@ def _role_policies(batch: Batch, doc: Doc, lid: str, res: dict) -> tuple[list[di
     return statements, unknown, arns, reasons
 
 
+def _statement_source(st: dict, n: int, where: str) -> str:
+    """'statement 2 (Sid AllowAll) of inline policy p': how findings name a policy statement."""
+    sid = st.get("Sid")
+    return f"statement {n}" + (f" (Sid {sid})" if isinstance(sid, str) and sid else "") + f" of {where}"
+
+
 def role_summary(batch: Batch, doc: Doc, lid: str) -> dict:
     res = doc.resources[lid]
     props = _props(res)
     trust, why = iam.parse_document(props.get("AssumeRolePolicyDocument"))
+    for n, st in enumerate(trust, 1):
+        st["Source"] = _statement_source(st, n, "the trust policy")
     if why:
         doc.note_unresolved(lid, f"trust policy: {why}")
     statements, unknown, arns, reasons = _role_policies(batch, doc, lid, res)

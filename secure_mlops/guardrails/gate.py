@@ -67,9 +67,9 @@ class GateResult:
 
 
 # ---------------------------------------------------------------------------- discovery
-def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, bool]], list[Path]]:
-    """[(file, named explicitly)], [missing paths]."""
-    found: list[tuple[Path, bool]] = []
+def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path | None]], list[Path]]:
+    """[(file, the directory it was found in, or None when named explicitly)], [missing paths]."""
+    found: list[tuple[Path, Path | None]] = []
     missing: list[Path] = []
     seen: set[Path] = set()
     for p in paths:
@@ -77,24 +77,40 @@ def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, bool]], list[Path]
         if p.is_file():
             if p.resolve() not in seen:
                 seen.add(p.resolve())
-                found.append((p, True))
+                found.append((p, None))
         elif p.is_dir():
             for f in sorted(p.rglob("*")):
                 if any(part in SKIP_DIRS for part in f.relative_to(p).parts[:-1]):
                     continue
                 if f.is_file() and f.suffix.lower() in TEMPLATE_SUFFIXES and f.resolve() not in seen:
                     seen.add(f.resolve())
-                    found.append((f, False))
+                    found.append((f, p))
         else:
             missing.append(p)
     return found, missing
 
 
+#: what the gate takes for a template, for the message about a directory that holds none
+WHAT_COUNTS = (f"a CloudFormation template is a YAML or JSON file ({', '.join('*' + x for x in TEMPLATE_SUFFIXES)}) "
+               "with a Resources mapping, or a SageMaker pipeline definition with a Steps list; "
+               f"{', '.join(sorted(d for d in SKIP_DIRS if d != '__pycache__'))} are not searched")
+
+
+def _no_template_error(directory: Path, skipped: list[str]):
+    from ..errors import UserError
+
+    seen = f"; found only other files: {', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''}" \
+        if skipped else ""
+    return UserError(f"no CloudFormation template found under {directory} ({WHAT_COUNTS}){seen}",
+                     fix="pass the files or directories that hold your templates")
+
+
 def _display(path: Path, root: Path) -> str:
+    """The path relative to root (the current directory); a file outside it keeps the path it was given."""
     try:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return path.as_posix()
 
 
 def _parameters_for(parameters: dict | None, path: Path, display: str) -> dict[str, Any]:
@@ -117,12 +133,19 @@ def prepare(paths: Iterable[str | Path], *, parameters: dict[str, dict[str, Any]
     from ..errors import UserError
 
     root_dir = Path(root or Path.cwd()).resolve()
-    files, missing = discover([Path(p) for p in paths])
+    paths = [Path(p) for p in paths]
+    files, missing = discover(paths)
     if missing:
         raise UserError(f"{missing[0]}: no such file or directory", fix="pass template files or directories")
     base_ctx = GateContext()
+    planned: dict[str, dict[str, Any]] = {}
     if config is not None:
         base_ctx = from_config(Path(config)).merged_over(base_ctx)
+        # the tool's own stack templates get the values provisioning this configuration gives them
+        from ..provision.config import load_config
+        from ..provision.gating import planned_parameters
+
+        planned = planned_parameters(load_config(Path(config)))
     if isinstance(context, GateContext):
         base_ctx = context.merged_over(base_ctx)
     elif context:
@@ -132,7 +155,8 @@ def prepare(paths: Iterable[str | Path], *, parameters: dict[str, dict[str, Any]
     result = GateResult(findings=findings, files=[], root=str(root_dir))
     docs: list[Doc] = []
     definitions: dict[str, Doc] = {}
-    for path, explicit in files:
+    for path, directory in files:
+        explicit = directory is None
         display = _display(path, root_dir)
         try:
             loaded = load_template(path)
@@ -143,7 +167,7 @@ def prepare(paths: Iterable[str | Path], *, parameters: dict[str, dict[str, Any]
         data = loaded.data
         if isinstance(data, dict) and isinstance(data.get("Resources"), dict):
             result.files.append(display)
-            given = _parameters_for(parameters, path, display)
+            given = {**planned.get(str(path.resolve()), {}), **_parameters_for(parameters, path, display)}
             try:
                 resolved = resolve(loaded, given, environment=base_ctx.name)
             except RecursionError:
@@ -170,6 +194,11 @@ def prepare(paths: Iterable[str | Path], *, parameters: dict[str, dict[str, Any]
                                                       "and not a SageMaker pipeline definition (no Steps list)"))
         else:
             result.skipped.append(display)
+    # a directory without any template is an input error: a renamed template folder must not turn the gate green
+    gated = [f.resolve() for f, _ in files if _display(f, root_dir) in set(result.files)]
+    for p in paths:
+        if p.is_dir() and not any(f.is_relative_to(p.resolve()) for f in gated):
+            raise _no_template_error(p, [_display(f, root_dir) for f, d in files if d == p])
 
     batch = Batch(docs)
     for doc in docs:

@@ -10,6 +10,7 @@ and applies suppressions.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,28 @@ def findings_for(doc: Doc, controls: list[Control], catalog: Catalog, failures: 
             reason = entry.get("reason") if isinstance(entry, dict) else None
             line, col = doc.resolved.loaded.position(("Resources", lid, "Metadata", SUPPRESS_KEY))
             rtype = str(resources.get(lid, {}).get("Type", ""))
+            if isinstance(entry, dict) and set(entry) == {"_invalid"}:  # not `suppress: [...]`
+                out.append(Finding(
+                    control_id=TEMPLATE_ERROR, status=Status.ERROR, severity="high", questions=[],
+                    source=Source.TEMPLATE, resource_type=rtype, resource_id=lid, logical_id=lid,
+                    message=(f"Metadata.{SUPPRESS_KEY} is {json.dumps(entry['_invalid'], default=str)}, so it "
+                             "suppresses nothing: write `suppress:` with a list of entries, each with `id:` and "
+                             "`reason:`, e.g. `suppress: [{id: SM-NB-01, reason: <why>}]`"),
+                    file=doc.display, line=line, column=col))
+                continue
+            if not isinstance(entry, dict):  # `- SM-NB-05`: an id without a reason, or not an entry at all
+                known = isinstance(entry, str) and entry.strip() in catalog
+                c = catalog.get(entry.strip()) if known else None
+                out.append(Finding(
+                    control_id=c.id if c else TEMPLATE_ERROR, status=Status.ERROR,
+                    severity=c.severity if c else "high", questions=list(c.questions) if c else [],
+                    source=Source.TEMPLATE, resource_type=rtype, resource_id=lid, logical_id=lid,
+                    message=(f"Metadata.{SUPPRESS_KEY}.suppress entry {json.dumps(entry, default=str)} is not "
+                             "honoured: each entry needs `id:` and `reason:`, e.g. "
+                             f"`- {{id: {c.id if c else 'SM-NB-01'}, reason: <why>}}`"
+                             + ("" if c else " (the id must be a known control id: `secure-mlops controls list`)")),
+                    file=doc.display, line=line, column=col))
+                continue
             if not isinstance(cid, str) or cid not in catalog:
                 out.append(Finding(
                     control_id=TEMPLATE_ERROR, status=Status.ERROR, severity="high", questions=[],
@@ -249,7 +272,7 @@ def findings_for(doc: Doc, controls: list[Control], catalog: Catalog, failures: 
                     result.not_evaluated.append(NotEvaluated(control.id, doc.display, f"{lid}: {why}"))
                 continue
             if fails:
-                message, line, col, details = _fail_message(doc, lid, fails)
+                message, line, col, details = _fail_message(doc, lid, fails, control.title)
                 status = Status.FAIL
                 note = _foreign_suppression_note(doc, lid, control)
                 if note:
@@ -282,7 +305,7 @@ def _undecided_reason(doc: Doc, f: _Failure) -> str:
     return why.replace("{value}", value if isinstance(value, str) else "(unknown)")
 
 
-def _fail_message(doc: Doc, lid: str, fails: list[_Failure]) -> tuple[str, int, int, dict]:
+def _fail_message(doc: Doc, lid: str, fails: list[_Failure], title: str) -> tuple[str, int, int, dict]:
     data = doc.resolved.data
     messages: list[str] = []
     checks: list[str] = []
@@ -291,7 +314,7 @@ def _fail_message(doc: Doc, lid: str, fails: list[_Failure]) -> tuple[str, int, 
     for f in fails:
         tpath = tuple(int(p) if p.isdigit() else p for p in f.path.split("/")) if f.path else ()
         prefix = _prefix(data, tpath)
-        msg = (prefix + f.message) if f.message else ""
+        msg = (prefix + _fill(f.message, data, lid, tpath)) if f.message else ""
         if f.detail:
             checks.append(f.detail.strip())
         why = doc.resolved.unresolved_at(tpath) if tpath else None
@@ -310,15 +333,78 @@ def _fail_message(doc: Doc, lid: str, fails: list[_Failure]) -> tuple[str, int, 
         pos = doc.resolved.position(tpath) if tpath else (1, 1)
         if first is None or pos < first:
             first = pos
-    text = "; ".join(messages)
+    text = "; ".join(merge_lists(messages))
     if unresolved:
         text = f"cannot be verified: {unresolved[0]}" + (f" — {text}" if text else "")
-    text = text or "the rule failed"
+    if not text:  # a check without a message (every rule's checks should have one: tests/test_guard_rules.py)
+        text = f"{title} does not hold" + (f" (cfn-guard: {checks[0]})" if checks else "")
     line, col = first or (1, 1)
     details: dict[str, Any] = {"checks": checks[:20]}
     if unresolved:
         details["unresolved"] = unresolved
     return text, line, col, details
+
+
+#: a list slot in a rule's message: messages that differ only in it are merged into one sentence
+#: ("does not deny {and:A} when {or:K}" x 4 -> "does not deny A and B when K1 or K2")
+_SLOT = re.compile(r"\{(and|or):([^{}]*)\}")
+
+
+def _fill(message: str, data: Any, lid: str, tpath: tuple) -> str:
+    """A rule's message with its placeholders filled in.
+
+    ``{resource}``: the logical id; ``{statement}``: the policy statement the failing value is
+    in (its ``Source``, e.g. "statement 2 of inline policy p"); ``{value}``: the failing value.
+    """
+    if "{resource}" in message:
+        message = message.replace("{resource}", lid)
+    if "{statement}" in message:
+        source = None
+        node = data
+        for p in tpath:
+            try:
+                node = node[p]
+            except (KeyError, IndexError, TypeError):
+                break
+            if isinstance(node, dict) and isinstance(node.get("Source"), str):
+                source = node["Source"]
+        message = message.replace("{statement}", source or "a statement")
+    if "{value}" in message:
+        value = _props_of_path(data, tpath)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        message = message.replace("{value}", value if isinstance(value, str) and value else "(unknown)")
+    return message
+
+
+def merge_lists(messages: list[str]) -> list[str]:
+    """Merge messages that differ only in one ``{and:...}``/``{or:...}`` slot, slot by slot, and
+    write the slots as lists ("A, B and C")."""
+    items: list[tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]] = []
+    for m in messages:
+        pieces = _SLOT.split(m)
+        items.append((tuple(pieces[0::3]), tuple((pieces[i], (pieces[i + 1],)) for i in range(1, len(pieces), 3))))
+    for i in range(max((len(slots) for _, slots in items), default=0)):
+        merged: dict[tuple, tuple] = {}
+        for texts, slots in items:
+            if len(slots) <= i:
+                merged.setdefault((texts, slots), (texts, slots))
+                continue
+            key = (texts, slots[:i] + slots[i + 1:], slots[i][0])
+            if key not in merged:
+                merged[key] = (texts, slots)
+                continue
+            mtexts, mslots = merged[key]
+            values = mslots[i][1] + tuple(v for v in slots[i][1] if v not in mslots[i][1])
+            merged[key] = (mtexts, mslots[:i] + ((mslots[i][0], values),) + mslots[i + 1:])
+        items = list(merged.values())
+    out = []
+    for texts, slots in items:
+        text = texts[0]
+        for (conj, values), after in zip(slots, texts[1:]):
+            text += (values[0] if len(values) == 1 else f"{', '.join(values[:-1])} {conj} {values[-1]}") + after
+        out.append(text)
+    return out
 
 
 def _unresolved_along(data: Any, tpath: tuple) -> str | None:

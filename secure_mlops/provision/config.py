@@ -379,17 +379,12 @@ def _cidr(value: str, at: tuple, errors: _Errors, fix: str) -> ipaddress.IPv4Net
 
 
 @lru_cache(maxsize=None)
-def _region_known(region: str) -> bool | None:
-    """Whether SageMaker is offered in `region`, by botocore's endpoint data (no AWS call)."""
-    try:
-        import botocore.session
-    except ImportError:  # pragma: no cover - botocore is a dependency
-        return None
-    session = botocore.session.get_session()
-    for partition in session.get_available_partitions():
-        if region in session.get_available_regions("sagemaker", partition_name=partition):
-            return True
-    return False
+def _region_known(region: str) -> bool:
+    """Whether SageMaker is offered in `region`, by botocore's endpoint data: no AWS call, and no
+    botocore session (which would read AWS_PROFILE: validate must not depend on the user's profile)."""
+    from ..target import service_regions
+
+    return region in service_regions("api.sagemaker")
 
 
 def _check_semantics(data: dict, errors: _Errors) -> None:

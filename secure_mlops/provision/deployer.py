@@ -7,7 +7,11 @@ created), otherwise creates a change set, shows it, executes it and follows the 
 until the stack settles; a failure is reported with the resource that failed and
 CloudFormation's reason. Before anything is deployed the templates go through the gate
 (preventive controls); after the stacks, SageMaker projects are enabled for the Studio
-execution role (``projects.py``) and every deployed resource is read back (``verify.py``).
+execution role (``projects.py``) and every deployed resource is read back (``verify.py``); a
+difference comes with what to do about it (``drift_advice``: the `remediate` command of the
+responsive controls of the drifted resource types, or by hand). Each stack's outputs go to
+stdout as a table, plain ``stack<TAB>output<TAB>value`` lines (the default outside a terminal)
+or one JSON document.
 
 Contract with ``stacks.py`` (``StackSpec``): ``name``, ``template_path``, ``parameters``
 (values: str, bool, number or list → CloudFormation strings), ``capabilities``, ``tags``,
@@ -263,6 +267,28 @@ def _delete_review_stack(cf, name: str) -> None:
 
 
 # ------------------------------------------------------------------------------ the environment
+#: what the core stack does with the SageMaker project roles, by where they are now
+_ROLES_WHERE = {
+    "absent": "are not in the account yet: this stack creates them",
+    "stack": "were created by this stack: it keeps them",
+    "account": "already exist in the account, created outside this environment (e.g. by the SageMaker "
+               "console): this stack uses them and does not create them",
+}
+
+
+def project_roles_message(state: dict[str, str], create: bool) -> str:
+    """One sentence: where the SageMaker project roles are and what the core stack does about them."""
+    flag = f"({PROJECT_ROLES_PARAMETER}={'true' if create else 'false'})"
+    wheres = set(state.values())
+    if len(wheres) == 1:
+        return f"the SageMaker project roles {' and '.join(state)} {_ROLES_WHERE[wheres.pop()]} {flag}."
+    # one absent, one created by this stack (any other mix stops provision before this)
+    short = {"absent": "is not in the account", "stack": "was created by this stack",
+             "account": "exists in the account, created outside this environment"}
+    return ("the SageMaker project roles: " + " and ".join(f"{role} {short[s]}" for role, s in state.items())
+            + ("; this stack creates the missing one and keeps the other " if create else " ") + flag + ".")
+
+
 def _runtime_parameters(session, spec, template: dict[str, Any]) -> dict[str, str]:
     """Parameters the deployer decides from the account's current state."""
     from .projects import project_roles_owner, should_create_project_roles
@@ -271,11 +297,7 @@ def _runtime_parameters(session, spec, template: dict[str, Any]) -> dict[str, st
     if PROJECT_ROLES_PARAMETER in (template.get("Parameters") or {}):
         state = project_roles_owner(session, spec.name)
         create = should_create_project_roles(state)
-        _ui().announce(
-            f"{spec.name}: SageMaker project roles: "
-            + ", ".join(f"{role} {where}" for role, where in state.items())
-            + f" → {PROJECT_ROLES_PARAMETER}={'true' if create else 'false'}"
-        )
+        _ui().announce(f"{spec.name}: {project_roles_message(state, create)}")
         out[PROJECT_ROLES_PARAMETER] = "true" if create else "false"
     live = _spec_get(spec, "live_parameters", None)  # e.g. product versions projects still use
     if live is not None:
@@ -312,12 +334,26 @@ def _do_uploads(session, spec, env_name: str, outputs: dict[str, dict[str, str]]
     return params, bucket_used
 
 
-def _print_outputs(result: StackResult) -> None:
-    if not result.outputs:
+def outputs_format_for(requested: str | None) -> str:
+    """How stack outputs are printed on stdout: `requested` (table for people; plain: tab-separated
+    lines, or json: one document, for scripts), else table on a terminal and plain otherwise."""
+    if requested:
+        return requested
+    from .. import console
+
+    return "table" if console.out().is_terminal else "plain"
+
+
+def _print_outputs(result: StackResult, fmt: str = "table") -> None:
+    """One stack's outputs on stdout (json: printed once, at the end, by `_print_outputs_json`)."""
+    if not result.outputs or fmt == "json":
+        return
+    from .. import console
+
+    if fmt == "plain":  # stack <TAB> output <TAB> value: whole values, one per line, for cut/awk/grep
+        console.write_stdout("".join(f"{result.name}\t{key}\t{value}\n" for key, value in sorted(result.outputs.items())))
         return
     from rich.table import Table
-
-    from .. import console
 
     table = Table(title=f"{result.name} outputs", title_justify="left")
     table.add_column("output")
@@ -325,6 +361,14 @@ def _print_outputs(result: StackResult) -> None:
     for key, value in sorted(result.outputs.items()):
         table.add_row(key, value)
     console.out().print(table)
+
+
+def _print_outputs_json(results: list[StackResult]) -> None:
+    """{stack: {output: value}} of every stack deployed or unchanged, as one JSON document on stdout."""
+    from .. import console
+
+    document = {r.name: dict(sorted(r.outputs.items())) for r in results if r.action != "planned"}
+    console.write_stdout(json.dumps(document, indent=2) + "\n")
 
 
 def _print_summary(results: list[StackResult], plan: bool) -> None:
@@ -365,7 +409,7 @@ def _projects_step(session, cfg, plan: bool) -> bool:
     return True
 
 
-def _verify(session, specs: list[Any]) -> bool:
+def _verify(session, specs: list[Any], results: list[StackResult], cfg, target) -> bool:
     """Read every deployed resource back through its own API and compare it with the template."""
     from .verify import verify_stacks
 
@@ -373,28 +417,69 @@ def _verify(session, specs: list[Any]) -> bool:
     if mismatches:
         _ui().error(f"read-back verification: {len(mismatches)} difference(s) between the templates and "
                     "what is deployed (listed above)")
+        _ui().err().print(drift_advice(mismatches, all(r.action == "unchanged" for r in results), cfg, target),
+                          soft_wrap=True, markup=False)
         return False
     return True
 
 
-def provision_environment(cfg, target, plan: bool = False, gate_override: str | None = None) -> bool:
+def _target_flags(target) -> str:
+    """The options that make another secure-mlops command act where this one did."""
+    if getattr(target, "kind", "") == "emulator":
+        return " --local"
+    flags = f" --profile {target.profile}" if getattr(target, "profile", None) else ""
+    return flags + (f" --region {target.region}" if getattr(target, "region", None) else "")
+
+
+def drift_advice(mismatches: list[Any], unchanged: bool, cfg, target) -> str:
+    """What to do about read-back differences: what `remediate` repairs, and what it does not."""
+    from ..controls import load_catalog
+
+    types = {m.resource_type for m in mismatches}
+    repairable = [c for c in load_catalog().with_mode("responsive") if set(c.resources) & types]
+    deleted = sorted({f"{m.stack}/{m.logical_id}" for m in mismatches
+                      if m.property == "(resource)" and m.reason == "missing"})
+    config = f" -c {cfg.path}" if getattr(cfg, "path", None) else ""
+    lines = [
+        ("Every stack is deployed as configured (no change), so these differences were made outside "
+         "CloudFormation (drift); deploying the same templates again does not undo them. What to do:")
+        if unchanged else
+        ("A difference made outside CloudFormation (drift) is not undone by deploying again. What to do:"),
+    ]
+    if repairable:
+        ids = ",".join(c.id for c in repairable)
+        lines.append(f"- `secure-mlops remediate --audit --controls {ids}{_target_flags(target)}` shows what the "
+                     "responsive controls for these resources would repair (dry run; add --apply to do it): "
+                     + "; ".join(f"{c.id} {c.responsive}" for c in repairable) + ".")
+    lines.append("- a property no control repairs: set it back to the declared value shown above (console or AWS CLI)"
+                 + ("." if not deleted else
+                    f"; a resource deleted outside CloudFormation ({', '.join(deleted)}) is not re-created by "
+                    "provision: re-create it with `secure-mlops destroy` (it keeps data) and provision again."))
+    lines.append(f"- then check: `secure-mlops verify{config}{_target_flags(target)}`.")
+    return "\n".join(lines)
+
+
+def provision_environment(cfg, target, plan: bool = False, gate_override: str | None = None,
+                          outputs_format: str | None = None) -> bool:
     """Gate, deploy (in order) and verify the environment. Returns True when everything succeeded."""
     from .stacks import plan_stacks
 
     return deploy_specs(list(plan_stacks(cfg)), cfg, target, plan=plan, gate_override=gate_override,
-                        projects=True)
+                        projects=True, outputs_format=outputs_format)
 
 
 def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_override: str | None = None,
-                 projects: bool = True) -> bool:
+                 projects: bool = True, outputs_format: str | None = None) -> bool:
     """Deploy `specs` in order (what provision_environment does once the stacks are planned).
 
-    `projects`: enable SageMaker projects for the Studio execution role the stacks publish.
+    `projects`: enable SageMaker projects for the Studio execution role the stacks publish;
+    `outputs_format`: table, plain or json (default: table on a terminal, plain otherwise).
     """
     import botocore.exceptions
 
     ui = _ui()
     session = target.session
+    fmt = outputs_format_for(outputs_format)
     loaded = {spec.name: templatefile.load(Path(spec.template_path)) for spec in specs}
     static = {spec.name: {k: _cf_value(v) for k, v in (_spec_get(spec, "parameters", None) or {}).items()}
               for spec in specs}
@@ -449,7 +534,7 @@ def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_overrid
                 ok = False
                 break
             if not plan:
-                _print_outputs(result)
+                _print_outputs(result, fmt)
         current = None
         if ok and projects:
             try:
@@ -459,7 +544,7 @@ def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_overrid
                          else f"SageMaker projects: AWS refused a call: {aws_error_text(exc)}")
                 ok = False
         if not plan and all(r.action != "failed" for r in results) and len(results) == len(specs):
-            ok = _verify(session, specs) and ok  # the stacks are read back even if projects failed
+            ok = _verify(session, specs, results, cfg, target) and ok  # the stacks are read back even if projects failed
     except KeyboardInterrupt:
         ui.warn(f"interrupted: CloudFormation goes on with any stack operation already started"
                 f"{f' ({current})' if current else ''}; follow it in the CloudFormation console and run "
@@ -474,6 +559,8 @@ def deploy_specs(specs: list[Any], cfg, target, plan: bool = False, gate_overrid
         ok = False
 
     _print_summary(results, plan)
+    if fmt == "json" and not plan:
+        _print_outputs_json(results)
     if gate.tags and not plan:
         ui.warn(f"gate failures were overridden: {gate_override!r} (tags {GATE_OVERRIDE_TAG} on "
                 f"{', '.join(sorted(gate.tags))})")

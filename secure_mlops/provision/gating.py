@@ -35,6 +35,70 @@ class GateOutcome:
     failures: int = 0
 
 
+@dataclass
+class GateInputs:
+    paths: list[Path]  # every template to gate (resolved paths, in deployment order)
+    parameters: dict[str, dict[str, str]]  # resolved stack template path -> the values the stack receives
+    owner: dict[Path, str]  # resolved path -> the stack that deploys (or uploads) it
+
+
+def gate_inputs(specs: list[Any], parameters: dict[str, dict[str, str]] | None, directory: Path | None,
+                copy: bool = False) -> GateInputs:
+    """What provision gates: each stack's template with the values the stack receives, and the
+    templates uploaded with it (the MLOps project templates rendered as previews into `directory`;
+    None: left out). `copy`: gate copies of the stack templates in `directory` instead of the installed
+    files (the demo keeps what it gated beside its findings).
+    """
+    from .uploads import as_upload, content_version
+
+    owner: dict[Path, str] = {}
+    values: dict[str, dict[str, str]] = {}
+
+    def place(source: Path) -> Path:
+        if not copy or directory is None:
+            return source.resolve()
+        target = Path(directory) / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+        return target.resolve()
+
+    for spec in specs:
+        template = place(Path(spec.template_path))
+        owner.setdefault(template, spec.name)
+        given = dict((parameters or {}).get(spec.name, {}))
+        for up in getattr(spec, "uploads", None) or []:
+            up = as_upload(up)
+            # the parameters an upload fills: known only once it is uploaded, but never empty
+            if up.parameter:
+                given.setdefault(up.parameter, f"https://uploaded.invalid/{up.file_name}")
+            if up.version_parameter:
+                given.setdefault(up.version_parameter, content_version(up.file_name.encode()))
+            if not up.is_template:
+                continue
+            if up.render is None:
+                path = place(Path(up.path))
+            elif directory is None:
+                continue
+            else:  # rendered at deploy time: judge its preview
+                path = Path(directory) / spec.name / up.file_name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(up.preview())
+                path = path.resolve()
+            owner.setdefault(path, spec.name)
+        if given:
+            values[str(template)] = given
+    return GateInputs(paths=list(owner), parameters=values, owner=owner)
+
+
+def planned_parameters(cfg: Any) -> dict[str, dict[str, str]]:
+    """{resolved stack template path: values} that provisioning `cfg` gives the tool's own stack
+    templates on an account where nothing is deployed yet (`secure-mlops gate -c`)."""
+    from .stacks import plan_stacks
+
+    specs = plan_stacks(cfg)
+    return gate_inputs(specs, {s.name: {k: str(v) for k, v in s.parameters.items()} for s in specs}, None).parameters
+
+
 def gate_templates(specs: list[Any], override: str | None, parameters: dict[str, dict[str, str]] | None = None,
                    config: Path | None = None) -> GateOutcome:
     """Run the template gate on every template about to be deployed (stack and product templates).
@@ -42,40 +106,24 @@ def gate_templates(specs: list[Any], override: str | None, parameters: dict[str,
     `parameters` ({stack name: {parameter: value}}) are the values the stacks will receive, so
     the gate judges the templates as they will be deployed; `config` gives it the environment's
     context. Any FAIL or ERROR stops the deployment unless `override` (a reason) is given; the
-    override is printed and recorded as tags on the stacks whose templates failed.
+    override is printed and recorded as tags on the stacks whose templates failed. A blank
+    `override` is refused (UserError) before anything is gated: an exception needs a reason.
     """
     from .. import console as ui
+    from ..errors import UserError
+
+    if override is not None and not tag_value(override):
+        raise UserError(f"--allow-gate-failures needs a reason, not {override!r}",
+                        fix="say why the failures are accepted, e.g. --allow-gate-failures \"TICKET-123: "
+                            "accepted by the security team until the fix ships\" (it is recorded on the stacks)")
     from ..findings import failing
     from ..guardrails.gate import run_gate
     import tempfile
 
-    from .uploads import as_upload, content_version
-
-    owner: dict[Path, str] = {}
-    values: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="secure-mlops-gate-") as rendered:
-        for spec in specs:
-            owner.setdefault(Path(spec.template_path).resolve(), spec.name)
-            given = dict((parameters or {}).get(spec.name, {}))
-            for up in getattr(spec, "uploads", None) or []:
-                up = as_upload(up)
-                # the parameters an upload fills: known only once it is uploaded, but never empty
-                if up.parameter:
-                    given.setdefault(up.parameter, f"https://uploaded.invalid/{up.file_name}")
-                if up.version_parameter:
-                    given.setdefault(up.version_parameter, content_version(up.file_name.encode()))
-                if not up.is_template:
-                    continue
-                path = Path(up.path)
-                if up.render is not None:  # rendered at deploy time: judge its preview
-                    path = Path(rendered) / spec.name / up.file_name
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(up.preview())
-                owner.setdefault(path.resolve(), spec.name)
-            if given:
-                values[str(Path(spec.template_path).resolve())] = given
-        paths = list(owner)
-        result = run_gate(paths, parameters=values or None, config=config)
+        inputs = gate_inputs(specs, parameters, Path(rendered))
+        owner, paths = inputs.owner, inputs.paths
+        result = run_gate(paths, parameters=inputs.parameters or None, config=config)
     bad = failing(result.findings, "info")
     missing = getattr(result, "not_evaluated", None) or []
     if missing:  # never presented as passed
@@ -109,7 +157,7 @@ def gate_templates(specs: list[Any], override: str | None, parameters: dict[str,
         for name in ([stack] if stack else [s.name for s in specs]):
             by_stack.setdefault(name, set()).add(f.control_id)
     tags = {
-        name: {GATE_OVERRIDE_TAG: tag_value(override) or "no reason given",
+        name: {GATE_OVERRIDE_TAG: tag_value(override),
                GATE_OVERRIDE_CONTROLS_TAG: tag_value(" ".join(sorted(ids)))}
         for name, ids in by_stack.items()
     }

@@ -11,6 +11,8 @@
   current state is read first and only what is missing is done.
 * ``disassociate``: the reverse of the association, run by ``destroy`` before the role goes.
   The account-level enablement is kept (other teams' environments may use it).
+* ``projects_launched_from``: the SageMaker projects launched from the environment's products,
+  which ``destroy`` asks about before it deletes anything.
 """
 
 from __future__ import annotations
@@ -219,3 +221,34 @@ def studio_execution_roles(session, env_name: str) -> list[str]:
             return []
         raise DeployError(f"reading the Studio execution role parameter failed: {aws_error_text(exc)}") from None
     return [value] if value else []
+
+
+def projects_launched_from(session, product_ids: set[str]) -> list[dict[str, str]]:
+    """SageMaker projects (not deleted) launched from one of `product_ids` (reads only).
+
+    Each: ``name``, ``status``, ``product_id``. Raises DeployError when the projects cannot be read.
+    """
+    import botocore.exceptions
+
+    if not product_ids:
+        return []
+    sm = session.client("sagemaker")
+    found: list[dict[str, str]] = []
+    try:
+        for page in sm.get_paginator("list_projects").paginate():
+            for summary in page.get("ProjectSummaryList", []):
+                if summary.get("ProjectStatus") == "DeleteCompleted":
+                    continue
+                try:
+                    project = sm.describe_project(ProjectName=summary["ProjectName"])
+                except botocore.exceptions.ClientError as exc:
+                    if _code(exc) in ("ValidationException", "ResourceNotFound"):
+                        continue  # deleted meanwhile
+                    raise
+                product = (project.get("ServiceCatalogProvisioningDetails") or {}).get("ProductId")
+                if product in product_ids:
+                    found.append({"name": summary["ProjectName"], "status": project.get("ProjectStatus", ""),
+                                  "product_id": product})
+    except botocore.exceptions.ClientError as exc:
+        raise _explain("listing the SageMaker projects (sagemaker:ListProjects, DescribeProject)", exc) from None
+    return found

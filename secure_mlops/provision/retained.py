@@ -2,8 +2,10 @@
 
 ``destroy`` never deletes data. It keeps: resources whose template says ``DeletionPolicy:
 Retain`` (KMS keys, the SageMaker project roles, ...), buckets that still hold objects or object
-versions, the EFS file system that Studio created for the users' home directories (and what
-depends on it: its mount targets, the NFS security groups, the subnets and VPC they sit in).
+versions, model package groups that hold model versions (the registered models, their approval
+history and lineage), the EFS file system that Studio created for the users' home directories
+(and what depends on it: its mount targets, the NFS security groups, the subnets and VPC they
+sit in).
 Each kept resource is listed with the reason and the AWS CLI commands that remove it.
 """
 
@@ -17,6 +19,11 @@ RETAIN_POLICY = "DeletionPolicy: Retain"
 HOLDS_DATA = "holds objects or object versions"
 EFS_HOMES = "Studio users' home directories (EFS created by SageMaker, not by the stack)"
 IN_USE_BY_EFS = "in use by the EFS mount targets of Studio's home directories"
+HOLDS_KEPT = "contains subnets or security groups kept above"
+
+
+def holds_model_versions(count: int) -> str:
+    return f"holds {count} model version{'s' if count != 1 else ''}"
 
 
 @dataclass
@@ -32,7 +39,7 @@ class Retained:
         return self.__dict__.copy()
 
 
-def _cli(target) -> str:
+def aws_cli(target) -> str:
     parts = ["aws"]
     if getattr(target, "profile", None):
         parts.append(f"--profile {target.profile}")
@@ -44,7 +51,7 @@ def _cli(target) -> str:
 
 def removal_commands(resource_type: str, physical_id: str, target) -> list[str]:
     """AWS CLI commands that remove a kept resource. Data-destroying steps say so."""
-    aws = _cli(target)
+    aws = aws_cli(target)
     pid = physical_id
     if resource_type == "AWS::S3::Bucket":
         return [
@@ -80,6 +87,16 @@ def removal_commands(resource_type: str, physical_id: str, target) -> list[str]:
         return [f"# after the EFS file system is gone: {aws} ec2 delete-subnet --subnet-id {pid}"]
     if resource_type == "AWS::EC2::SecurityGroup":
         return [f"# after the EFS file system is gone: {aws} ec2 delete-security-group --group-id {pid}"]
+    if resource_type == "AWS::SageMaker::ModelPackageGroup":
+        group = pid.rsplit("/", 1)[-1]
+        return [
+            "# model versions are data: approved versions may be deployed, and their approvals and lineage are",
+            "# the audit trail of what went to production; their artifacts stay in the buckets",
+            f"{aws} sagemaker list-model-packages --model-package-group-name {group} "
+            "--query 'ModelPackageSummaryList[].ModelPackageArn'   # delete each: sagemaker delete-model-package "
+            "--model-package-name ARN",
+            f"{aws} sagemaker delete-model-package-group --model-package-group-name {group}",
+        ]
     if resource_type == "AWS::SageMaker::Domain":
         return [f"{aws} sagemaker delete-domain --domain-id {pid} --retention-policy HomeEfsFileSystem=Retain"]
     return [f"{aws} cloudcontrol delete-resource --type-name {resource_type} --identifier {pid}"]
@@ -96,6 +113,20 @@ def bucket_holds_data(s3, bucket: str) -> bool | None:
             return False
         return None
     return bool(page.get("Versions") or page.get("DeleteMarkers"))
+
+
+def model_versions(sm, group: str) -> int | None:
+    """How many model versions the model package group (name or ARN) holds; None if it cannot be read."""
+    import botocore.exceptions
+
+    name = group.rsplit("/", 1)[-1]
+    count = 0
+    try:
+        for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName=name):
+            count += len(page.get("ModelPackageSummaryList", []))
+    except botocore.exceptions.ClientError:
+        return None
+    return count
 
 
 def efs_exists(efs, file_system_id: str) -> bool | None:

@@ -13,7 +13,9 @@ A remediation module (``remediations/<id_in_snake_case>.py``) declares::
 ``plan`` may only read. Everything ``apply`` will do is in the step's ``calls`` (service,
 operation, parameters), so a dry run prints exactly what ``--apply`` does. ``plan`` raises
 ``NotPlanned`` when it cannot decide (missing context, an unreadable resource: ERROR) and
-``NoRemedy`` when nothing can be done automatically and the resource still fails (FAIL).
+``NoRemedy`` when nothing can be done automatically and the resource still fails (FAIL), and
+``Skipped`` when it could be done but is not without the user's explicit choice (FAIL: the
+resource is outside the environment whose values the remediation would apply to it).
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class NotPlanned(Exception):
 
 class NoRemedy(Exception):
     """Nothing (more) can be done automatically, and the resource still fails (FAIL)."""
+
+
+class Skipped(Exception):
+    """Not done without an explicit choice (FAIL): e.g. an environment's key for a resource outside it."""
 
 
 class StepFailed(Exception):

@@ -37,14 +37,14 @@ def run_remediate_command(findings_files: list[Path], run_audit_first: bool, app
         raise UserError(f"{notify_topic!r} is not an SNS topic ARN", field="--notify",
                         fix="pass arn:aws:sns:<region>:<account>:<topic name>")
     findings = _read_findings(findings_files) if findings_files else None
-    if findings is not None:
-        _note_ignored(findings, controls, console)
-    else:
+    if findings is None:
         from ..audit.runner import check_rules
 
         check_rules(controls)
 
     target = resolve_and_print(local, region, profile)
+    if findings is not None:  # after the target line: every message follows it
+        _note_ignored(findings, controls, console)
     if findings is None:
         from ..audit import run_audit
 
@@ -101,6 +101,8 @@ def label(o, mode: str) -> tuple[str, str]:
         return "ERROR", "bold yellow"
     if o.status is Status.PASS:
         return ("FIXED", "bold green") if o.steps and mode == "apply" else ("OK", "green")
+    if o.skipped:
+        return "SKIPPED", "bold yellow"
     if not o.steps:
         return "NO REMEDY", "bold red"
     if mode == "dry-run":

@@ -5,8 +5,11 @@ Reads the environment's VPC (``/secure-mlops/<env>/vpc-id``) and its active flow
 creates, for the VPC of the finding, a flow log of all traffic to the same destination (the
 environment's encrypted log group with its delivery role, or its bucket), tagged with the
 finding. Does: ``ec2:CreateFlowLogs`` (with ``iam:PassRole`` of the environment's delivery role
-for a log group). Never: deletes or changes existing flow logs, log groups or buckets. Without
-the environment's VPC or an active flow log on it, the finding is ERROR and nothing is done.
+for a log group). Never: deletes or changes existing flow logs, log groups or buckets, or
+sends the flow log of a VPC outside the environment (not its published VPC, no `environment`
+tag naming it: the default VPC, another team's) to the environment's destination unless
+``--environment`` names it (skipped, FAIL). Without the environment's VPC or an active flow log
+on it, the finding is ERROR and nothing is done.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from .base import Call, NotPlanned, TAG_PREFIX, read_failed, step_for, tag_value
 from .context import ensure
 
 CONTROL_ID = "NET-01"
-permissions = ("ec2:DescribeFlowLogs", "ec2:CreateFlowLogs", "ec2:CreateTags", "iam:PassRole",
+permissions = ("ec2:DescribeFlowLogs", "ec2:DescribeVpcs", "ec2:CreateFlowLogs", "ec2:CreateTags", "iam:PassRole",
                "logs:CreateLogDelivery", "ssm:GetParametersByPath")
 CONTAINS_ONLY = False
 #: conditions that narrow a permission in the generated policy
@@ -49,7 +52,7 @@ def plan(finding, session, context=None) -> list:
     env_vpc = env.get("vpc-id")
     model = next((f for f in _flow_logs(session, env_vpc) if f.get("FlowLogStatus") == "ACTIVE"), None)
     if model is None:
-        raise NotPlanned(f"not remediated: environment {env.name!r}'s VPC {env_vpc} has no active flow log whose "
+        raise NotPlanned(f"not remediated: the VPC {env_vpc} of environment {env.name} has no active flow log whose "
                          "destination a new flow log could use; redeploy the environment (`secure-mlops provision`)")
     params = {"ResourceIds": [finding.resource_id], "ResourceType": "VPC", "TrafficType": "ALL",
               "LogDestinationType": model.get("LogDestinationType", "cloud-watch-logs")}
@@ -62,8 +65,8 @@ def plan(finding, session, context=None) -> list:
         {"Key": TAG_PREFIX + CONTROL_ID, "Value": tag_value(f"{context.now} created for {finding.resource_id}")},
         {"Key": "environment", "Value": env.name}]}]
     where = params.get("LogGroupName") or params.get("LogDestination")
-    return [step_for(finding, f"create a flow log of all traffic to environment {env.name!r}'s flow log "
-                              f"destination {where}",
+    return [step_for(finding, f"create a flow log of all traffic to the flow log destination {where} of "
+                              f"environment {env.name}",
                      [Call("ec2", "CreateFlowLogs", params)])]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..controls import Control
 from ..findings import Finding, Source, Status
-from .base import NoRemedy, NotPlanned, Step, StepFailed
+from .base import NoRemedy, NotPlanned, Skipped, Step, StepFailed
 from .registry import module_for
 
 DRY_RUN, APPLY = "dry-run", "apply"
@@ -38,6 +38,7 @@ class Outcome:
     applied: list[dict] = field(default_factory=list)
     failed_call: str | None = None
     verdict_pending: bool = False  # apply mode: the re-audit decides the status
+    skipped: bool = False  # deliberately not done without an explicit choice (still FAIL)
 
     @property
     def summary(self) -> str:
@@ -107,6 +108,9 @@ def _one(f: Finding, control: Control, target, context, apply: bool) -> Outcome:
         o.steps = module.plan(f, session, context)
     except NotPlanned as exc:
         o.message = str(exc)
+        return o
+    except Skipped as exc:  # nothing done, in a dry run and with --apply: the resource still fails
+        o.status, o.message, o.skipped = Status.FAIL, str(exc), True
         return o
     except NoRemedy as exc:
         no_remedy = str(exc)

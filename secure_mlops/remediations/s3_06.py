@@ -13,7 +13,7 @@ from . import buckets
 from .base import Call, NoRemedy, step_for
 
 CONTROL_ID = "S3-06"
-permissions = ("s3:GetBucketLogging", "s3:PutBucketLogging", "ssm:GetParametersByPath")
+permissions = ("s3:GetBucketLogging", "s3:PutBucketLogging", "s3:GetBucketTagging", "ssm:GetParametersByPath")
 CONTAINS_ONLY = False
 
 
@@ -29,7 +29,7 @@ def plan(finding, session, context=None) -> list:
     if target == finding.resource_id:
         raise NoRemedy(f"{target} is the environment's log bucket: it cannot log its own access to itself")
     status = {"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{finding.resource_id}/"}}
-    return [step_for(finding, f"log object access to environment {env.name!r}'s log bucket {target}",
+    return [step_for(finding, f"log object access to the log bucket {target} of environment {env.name}",
                      [Call("s3", "PutBucketLogging", {"Bucket": finding.resource_id, "BucketLoggingStatus": status})])]
 
 

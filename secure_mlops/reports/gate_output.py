@@ -40,7 +40,8 @@ def print_table(result, console, show_passed: bool = False) -> None:
 
     shown = [f for f in worst_first(result.findings) if show_passed or f.status is not Status.PASS]
     if shown:
-        table = Table(show_lines=False, pad_edge=False, expand=True, box=None, header_style="bold")
+        # fill a terminal; elsewhere (CI logs, files) each row on one line without padding to the width
+        table = Table(show_lines=False, pad_edge=False, expand=console.is_terminal, box=None, header_style="bold")
         table.add_column("status", no_wrap=True)
         table.add_column("control", no_wrap=True)
         table.add_column("where", overflow="fold", ratio=2)

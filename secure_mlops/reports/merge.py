@@ -1,9 +1,10 @@
 """Read findings documents (from `gate` and `audit`) and merge them into one set for the report.
 
-Each document says what it evaluated: a `gate` document evaluated templates, an `audit` (or
-`remediate`) document evaluated live resources. The report needs to know which of those
-sources were given, because a question is satisfied only when its controls passed on every
-source given (see ``questions.py``).
+Each document says what it evaluated: a `gate` document evaluated templates, an `audit`
+document live resources. The report needs to know which of those sources were given, because a
+question is satisfied only when its controls were evaluated on every source given (see
+``questions.py``). A `remediate` document is refused: it re-audits only the resources it
+touched, so it says nothing about the others (run `audit` again after remediating).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..findings import Finding, load_documents
+from ..findings import Finding, FindingsFileError, load_documents
 
-SOURCE_OF_KIND = {"gate": "template", "audit": "live", "remediate": "live"}
+SOURCE_OF_KIND = {"gate": "template", "audit": "live"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ def merge(docs: list[dict[str, Any]]) -> Merged:
     duplicates = 0
     sources: set[str] = set()
     for doc_index, doc in enumerate(docs):
+        if doc["kind"] not in SOURCE_OF_KIND:
+            raise FindingsFileError(
+                f"{doc.get('_path', f'document {doc_index + 1}')}: field kind: a {doc['kind']} document is not "
+                f"evidence for the report: it re-audits only the resources `{doc['kind']}` touched, not the "
+                "account. Run `secure-mlops audit -o FILE` after remediating and pass that file instead")
         target = doc.get("target") or {}
         source = SOURCE_OF_KIND[doc["kind"]]
         sources.add(source)

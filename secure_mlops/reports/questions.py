@@ -6,16 +6,21 @@ How an answer is decided (docs/report.md repeats this for users):
   resources (an `audit` document). A control is *checked on* a source when it has the mode
   for it: preventive controls on templates, detective controls on live resources.
 * Per control and source: **failing** if any finding FAILs; **error** if some findings ended
-  in ERROR (and none failed); **not evaluated** if it has no findings there (not run, or no
-  resource of its type), only ERROR findings, an input declares it not evaluated (the gate's
-  `target.not_evaluated`: e.g. context missing for a file), or one input of that source did
-  not run it (neither lists it in `evaluated_controls` nor has a finding for it); **passing** if it has
-  PASS (or SUPPRESSED) findings and nothing else. SUPPRESSED findings are accepted exceptions: they do not fail the
-  control, and they are counted and shown with their reason.
+  in ERROR (and none failed), or it has no finding there while an input of that source could
+  not be evaluated at all (an ERROR outside the catalogue); **not evaluated** if only ERROR
+  findings, an input declares it not evaluated (the gate's `target.not_evaluated`: e.g.
+  context missing for a file), or one input of that source did not run it (neither lists it in
+  `evaluated_controls` nor has a finding for it); **no resource** (``not_applicable``) if every
+  input of that source ran it and none found a resource it applies to (no finding at all);
+  **passing** if it has PASS (or SUPPRESSED) findings and nothing else. SUPPRESSED findings
+  are accepted exceptions: they do not fail the control, and they are counted and shown with
+  their reason.
 * Per control: failing if it fails on any source; else error if it errored on any; else not
-  evaluated if any source it is checked on did not evaluate it (or it is checked on none of
-  the sources given); else passing. So a control passes only when it was evaluated and passed
-  on the templates *and* on the live resources that were given.
+  evaluated if any source it is checked on did not evaluate it, or no source it is checked on
+  had a resource it applies to (or it is checked on none of the sources given); else passing.
+  So a control passes only when it was evaluated and passed on at least one source with
+  resources it applies to, and every other source it is checked on evaluated it too (passing,
+  or no resource there: notebooks, jobs and models exist only at run time, never in templates).
 * Per question: **not satisfied** if any of its controls fails (a known failure answers the
   question, even when other controls were not evaluated); else **not fully answered** if any
   control is in error or not evaluated; else **satisfied**.
@@ -45,6 +50,7 @@ STATE_LABEL = {
     "error": "error",
     "not_evaluated": "not evaluated",
     "not_checked": "not checked here",
+    "not_applicable": "no resource",
     "satisfied": "satisfied",
     "not_satisfied": "not satisfied",
     "not_fully_answered": "not fully answered",
@@ -202,33 +208,34 @@ def _source_result(control: Control, source: str, findings: list[Finding], evalu
         where = "; ".join(f"{file if file != '*' else 'everywhere'}: {reason}" for file, reason in declared[:3])
         more = f" (and {len(declared) - 3} more)" if len(declared) > 3 else ""
         return SourceResult(source, True, "not_evaluated", f"{label}: not evaluated in {where}{more}", counts)
-    if not ok:
-        if control.id in evaluated_by:
-            why = f"evaluated, but no resource it applies to was found in the {label}"
-        else:
-            why = f"not in the {KIND_OF_SOURCE[source]} findings given (not run)"
-        return SourceResult(source, True, "not_evaluated", f"{label}: {why}", counts)
     if not_run_in:
-        return SourceResult(source, True, "not_evaluated",
-                            f"{label}: not run in {', '.join(not_run_in)}", counts)
+        why = (f"not run in {', '.join(not_run_in)}" if ok or control.id in evaluated_by
+               else f"not in the {KIND_OF_SOURCE[source]} findings given (not run)")
+        return SourceResult(source, True, "not_evaluated", f"{label}: {why}", counts)
     if blanket_errors:
         first = blanket_errors[0]
         where = first.file or first.resource_id
         return SourceResult(source, True, "error",
                             f"{label}: {_n(len(blanket_errors), 'input')} could not be evaluated at all "
                             f"({where}: {_quote(first.message)})", counts)
+    if not ok:
+        if control.id in evaluated_by:  # every input of this source ran it, none found a resource
+            return SourceResult(source, True, "not_applicable", f"{label}: evaluated, no resource it applies to",
+                                counts)
+        return SourceResult(source, True, "not_evaluated",
+                            f"{label}: not in the {KIND_OF_SOURCE[source]} findings given (not run)", counts)
     extra = f", {counts['SUPPRESSED']} suppressed" if counts["SUPPRESSED"] else ""
     return SourceResult(source, True, "passing", f"{label}: {_n(ok, 'check')} pass{'es' if ok == 1 else ''}{extra}", counts)
 
 
 def _combine(sources: dict[str, SourceResult]) -> str:
+    """Failing, error, not evaluated on any source wins, in that order; a source with no resource
+    the control applies to neither passes nor blocks it: at least one source must pass."""
     states = [r.state for r in sources.values() if r.checked]
-    if not states:
-        return "not_evaluated"
     for state in ("failing", "error", "not_evaluated"):
         if state in states:
             return state
-    return "passing"
+    return "passing" if "passing" in states else "not_evaluated"
 
 
 def _control_result(control: Control, given: tuple[str, ...], findings: list[Finding],
@@ -248,6 +255,9 @@ def _control_result(control: Control, given: tuple[str, ...], findings: list[Fin
                   f"give {' or '.join(wanted)} findings" if given else "no findings were given")
     else:
         reason = "; ".join(r.reason for r in per_source.values() if r.checked)
+        if all(r.state == "not_applicable" for r in per_source.values() if r.checked):
+            where = " or the ".join(SOURCE_LABEL[s] for s, r in per_source.items() if r.checked)
+            reason = f"evaluated, but no resource it applies to in the {where}: nothing was checked"
     return ControlResult(control, state, reason, per_source, worst_first(findings))
 
 
@@ -273,8 +283,12 @@ def _answer(question: Question, results: list[ControlResult], given: tuple[str, 
                       f"of {_n(n, 'control')}, {' and '.join(parts)}; none fails", results)
     suppressed = sum(r.suppressed for r in results)
     text = f"all {n} controls were evaluated and pass on the {where}"
+    notes = [f"{_n(k, 'control')} had nothing to check in the {SOURCE_LABEL[s]}"
+             for s in given if (k := sum(1 for r in results if r.sources[s].state == "not_applicable"))]
     if suppressed:
-        text += f" (with {_n(suppressed, 'suppressed exception')})"
+        notes.append(f"with {_n(suppressed, 'suppressed exception')}")
+    if notes:
+        text += f" ({'; '.join(notes)})"
     return Answer(question, "satisfied", text, results)
 
 

@@ -1,8 +1,9 @@
 """`secure-mlops report`: answer the security questions from gate and audit findings.
 
-Order of work: read and validate every input (exit 2 on a bad file, before any AWS call),
-render the chosen format, then (with --to-security-hub) resolve and print the target and
-import the live findings. Exit code: 1 when a finding FAILs or is in ERROR at or above
+Order of work: read and validate every input (exit 2 on a bad file, before any AWS call);
+with --to-security-hub, resolve and print the target and check once that Security Hub is
+enabled there (exit 2 if not, before anything is written); render and write the chosen format;
+then import the live findings. Exit code: 1 when a finding FAILs or is in ERROR at or above
 --fail-on, or when a finding could not be imported; else 0.
 """
 
@@ -44,18 +45,26 @@ def render(report, fmt: str, *, for_file: bool = False) -> str | None:
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def _to_security_hub(report, local: bool, region: str | None, profile: str | None) -> bool:
-    """Import the live findings; print the target first and every finding not imported."""
+def _security_hub_target(local: bool, region: str | None, profile: str | None):
+    """Resolve and print the target, then check once that Security Hub is enabled (UserError if not)."""
+    from ..target import resolve_and_print
+    from .security_hub import check_enabled
+
+    target = resolve_and_print(local, region, profile)
+    check_enabled(target.session, target.account, target.region)
+    return target
+
+
+def _to_security_hub(report, target) -> bool:
+    """Import the live findings into the target; print every finding not imported."""
     from rich.progress import Progress
 
     from .. import console
-    from ..target import resolve_and_print
     from .asff import live_findings
-    from .security_hub import import_findings
+    from .security_hub import failure_lines, import_findings
 
-    live = live_findings(report)  # raises AsffError (input error) before any AWS call
+    live = live_findings(report)  # validated before any AWS call (see run)
     skipped = sum(1 for f in report.findings if f.source.value == "template")
-    target = resolve_and_print(local, region, profile)
     if skipped:
         console.announce(f"{skipped} template findings are not imported: they describe templates, not "
                          "resources in an account (use --format sarif for code scanning).")
@@ -66,8 +75,8 @@ def _to_security_hub(report, local: bool, region: str | None, profile: str | Non
         task = progress.add_task("Importing into Security Hub", total=len(live))
         result = import_findings(target.session, live, target.account, target.region,
                                  progress=lambda n: progress.advance(task, n))
-    for failure in result.failures:
-        console.error(f"not imported: {failure.finding_id}: {failure.code}: {failure.message}")
+    for line in failure_lines(result):
+        console.error(f"not imported: {line}")
     console.announce(
         f"Security Hub ({result.account}, {result.region}): imported {result.imported} of {len(live)} "
         f"findings in {result.requests} request(s); {len(result.failures)} not imported."
@@ -90,22 +99,26 @@ def run(findings_files, fmt: str, output: Path | None, fail_on: str, to_security
                         fix="write the report to another file")
     merged = load(findings_files)
     report = build_report(merged, fail_on=fail_on)
+    to_console = fmt == "terminal" and output is None  # printed with colours, once the checks are done
     try:
-        text = render(report, fmt, for_file=output is not None)
+        text = None if to_console else render(report, fmt, for_file=output is not None)
         if to_security_hub:
             from .asff import live_findings
 
             live_findings(report)  # validate before anything is written or sent
     except AsffError as exc:
         raise UserError(str(exc)) from None
-    if text is not None:
+    target = _security_hub_target(local, region, profile) if to_security_hub else None
+    if to_console:
+        render(report, fmt)
+    else:
         from .. import console
 
         console.write_output(text, output)
     code = report.exit_code
-    if to_security_hub:
+    if target is not None:
         try:
-            imported_all = _to_security_hub(report, local, region, profile)
+            imported_all = _to_security_hub(report, target)
         except AsffError as exc:  # pragma: no cover - validated above
             raise UserError(str(exc)) from None
         if not imported_all:

@@ -9,7 +9,7 @@ from .questions import SOURCE_LABEL, STATE_LABEL
 
 STYLE = {
     "satisfied": "bold green", "not_satisfied": "bold red", "not_fully_answered": "bold yellow",
-    "passing": "green", "failing": "red", "error": "yellow", "not_evaluated": "dim",
+    "passing": "green", "failing": "red", "error": "yellow", "not_evaluated": "dim", "not_applicable": "dim",
     "PASS": "green", "FAIL": "bold red", "ERROR": "yellow", "SUPPRESSED": "magenta",
 }
 WORST_PER_QUESTION = 3
@@ -40,7 +40,8 @@ def render(report: Report, console) -> None:
         console.print(Text(f"  {doc.describe()}"))
     console.print(Text(
         "A question is satisfied only when every control that answers it was evaluated and passed "
-        f"on the {sources} given; a control in ERROR or not evaluated leaves it not fully answered.",
+        f"on the {sources} given (a source with no resource the control applies to counts neither for "
+        "nor against it); a control in ERROR or not evaluated leaves it not fully answered.",
         style="dim"))
 
     table = Table(box=box.SIMPLE_HEAD, show_lines=False, expand=False, pad_edge=False)

@@ -99,11 +99,28 @@ class Related(Filter):
             mgr = self.manager.get_resource_manager(rtype, {"filters": self.data["filters"]})
             copies = [dict(o, **{"audit:name": w}) for w, o in found]
             for c in mgr.filter_resources(copies):
-                reasons = c.get("audit:reasons") or [f"matches {self.data['filters']}"]
+                reasons = c.get("audit:reasons") or _matched_values(c, self.data["filters"])
                 problems.extend(f"{c['audit:name']}: {why}" for why in reasons)
             for c in copies:
                 evidence.setdefault(c["audit:name"], {}).update(c.get("audit:evidence") or {})
         return problems
+
+
+def _matched_values(resource: dict, filters: list) -> list[str]:
+    """What the value filters of `filters` found on a matching resource: "AttachedPolicyArns is [...]"."""
+    keys = [f.get("key") if "key" in f else next(iter(f)) for f in _value_filter_data(filters)]
+    matched = [k for k in resource.get("c7n:MatchedFilters") or [] if k in keys] or keys
+    return [f"{k} is {jmespath_search(k, resource)!r}" for k in dict.fromkeys(matched)] or ["matches the filters"]
+
+
+def _value_filter_data(filters: list):
+    for f in filters:
+        if not isinstance(f, dict):
+            continue
+        if f.get("type") == "value" or (len(f) == 1 and next(iter(f)) not in ("and", "or", "not", "type")):
+            yield f
+        for nested in ("and", "or", "not"):
+            yield from _value_filter_data(f.get(nested) or [])
 
 
 def register_related(*classes) -> None:
@@ -122,9 +139,8 @@ class NoneExist(Filter):
         model = self.manager.get_resource_manager(self.data["resource"]).get_model()
         names = [m.get(model.name) or m.get(model.id) for m in matching]
         for r in resources:
-            annotate(r, {f"matching {self.data['resource']}": names})
-            if not matching:
-                annotate(r, reasons=[f"no {self.data['resource']} matches {self.data.get('filters') or '(any)'}"])
+            # what is missing is the policy's violation ("has no model package group X"): no reason here
+            annotate(r, {"matching": names})
         return [] if matching else list(resources)
 
 
@@ -320,8 +336,7 @@ class NotLoggedByTrail(Filter):
             if unknown:
                 r[NOT_EVALUATED] = f"trail(s) {', '.join(unknown)} could not be read"
                 continue
-            annotate(r, reasons=["no logging CloudTrail trail records its object-level events"])
-            out.append(r)
+            out.append(r)  # the policy's violation says what is missing
         return out
 
 

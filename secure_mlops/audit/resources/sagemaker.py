@@ -1,7 +1,8 @@
 """SageMaker resource types for the audit: one list call per type, one describe per resource.
 
-Unlike c7n's stock SageMaker types these never call ListTags (no control reads the tags
-of notebooks, jobs, models or endpoints), and the job types list every job whatever its
+Unlike c7n's stock SageMaker types these call ListTags only where a control reads tags (user
+profiles: team and owner; endpoint configurations: stage), never for notebooks, jobs, models
+or endpoints, and the job types list every job whatever its
 status (c7n's default query sees only jobs in progress; finished jobs must be audited too).
 Types c7n lacks are here too: model package groups, model packages, pipelines (with their
 parsed definition), monitoring job definitions of all four kinds, and user profiles.
@@ -107,10 +108,17 @@ class Model(_ListDescribe):
 
 @register("audit-endpoint-config")
 class EndpointConfig(_ListDescribe):
+    """Described, and its tags read: its ``stage`` tag is its stage (SM-EPC-02)."""
+
     resource_type = _type("list_endpoint_configs", "EndpointConfigs",
                           "EndpointConfigArn", "EndpointConfigName", "AWS::SageMaker::EndpointConfig")
     describe_op, describe_param = "describe_endpoint_config", "EndpointConfigName"
-    permissions = ("sagemaker:ListEndpointConfigs", "sagemaker:DescribeEndpointConfig")
+    permissions = ("sagemaker:ListEndpointConfigs", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags")
+
+    def describe(self, client, r):
+        super().describe(client, r)
+        fetch(r, "Tags", lambda: client.list_tags(ResourceArn=r["EndpointConfigArn"]),
+              transform=lambda a: {t["Key"]: t["Value"] for t in a.get("Tags") or []})
 
 
 @register("audit-endpoint")

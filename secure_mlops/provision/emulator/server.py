@@ -125,23 +125,39 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _responds(endpoint: str) -> bool:
+def _responds(endpoint: str, accept_connection: bool = True) -> bool:
     """Whether the server answers; O(1) (``/moto-api/data.json`` serialises the whole state).
 
     A server too busy to answer within the timeout but still accepting connections on its
     port counts as running: declaring it dead would start a second one and leak the first.
+    With ``accept_connection=False`` only moto's HTTP answer counts (any program accepts
+    connections on its port).
     """
     try:
         with urllib.request.urlopen(f"{endpoint}/moto-api/config", timeout=PROBE_TIMEOUT_S) as resp:
             return 200 <= resp.status < 300  # moto answers 201
     except (urllib.error.URLError, OSError, ValueError):
         pass
+    if not accept_connection:
+        return False
     parsed = urllib.parse.urlparse(endpoint)
     try:
         with socket.create_connection((parsed.hostname, parsed.port), timeout=PROBE_TIMEOUT_S):
             return True
     except OSError:
         return False
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether `port` can be listened on (as the server binds it: SO_REUSEADDR, so a port left in
+    TIME_WAIT counts as free and one with a listener does not)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -173,6 +189,9 @@ def start(port: int | None = None, host: str = "127.0.0.1") -> tuple[Emulator, b
         return running, False
     import moto
 
+    if port and not port_free(port, host):  # another program's listener would pass for the emulator
+        raise EmulatorError(f"port {port} on {host} is in use by another process; choose another --port, "
+                            "or leave --port out to use a free one")
     port = port or free_port(host)
     log_path = home() / "emulator.log"
     env = dict(os.environ)
@@ -197,7 +216,7 @@ def start(port: int | None = None, host: str = "127.0.0.1") -> tuple[Emulator, b
             raise EmulatorError(
                 f"the emulator exited with code {proc.returncode} while starting; see {log_path}"
             )
-        if _responds(emu.endpoint):
+        if _responds(emu.endpoint, accept_connection=False):  # moto's answer, not just a listener
             _state_file().write_text(json.dumps(asdict(emu)))
             return emu, True
         time.sleep(0.2)

@@ -211,8 +211,25 @@ def _install_subnets() -> None:
     from moto.ec2.models.subnets import SubnetBackend
 
     @override(SubnetBackend)
-    def create_subnet(self: Any, vpc_id: str, cidr_block: str, *args: Any, **kwargs: Any) -> Any:
-        subnet = create_subnet.original(self, vpc_id, cidr_block, *args, **kwargs)
+    def create_subnet(self: Any, vpc_id: str, cidr_block: str, ipv6_cidr_block: Any = None,
+                      availability_zone: str | None = None, availability_zone_id: str | None = None,
+                      *args: Any, **kwargs: Any) -> Any:
+        from moto.ec2.exceptions import EC2ClientError
+        from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+        # AWS creates a subnet only in a zone of the request's region (moto takes any region's zone,
+        # and us-east-1a when none is given); without a zone AWS picks one of the region's
+        zones = RegionsAndZonesBackend.zones.get(self.region_name, [])
+        if availability_zone is None and not availability_zone_id and zones:
+            availability_zone = zones[0].name
+        wanted = availability_zone or availability_zone_id
+        if wanted and zones and not any(wanted in (z.name, z.zone_id) for z in zones):
+            raise EC2ClientError(
+                "InvalidParameterValue",
+                f"Value ({wanted}) for parameter availabilityZone is invalid. Subnets can currently only be "
+                f"created in the following availability zones: {', '.join(z.name for z in zones)}.")
+        subnet = create_subnet.original(self, vpc_id, cidr_block, ipv6_cidr_block, availability_zone,
+                                        availability_zone_id, *args, **kwargs)
         if not self.get_vpc(vpc_id).is_default:
             # only the default VPC has default subnets (public IPs on launch); moto takes the first
             # subnet created without an availability zone for one
