@@ -2,7 +2,10 @@
 
 The normal form keeps the meaning of each statement and only makes it regular:
 
-- ``Statement`` is always a list; ``Resource``/``NotResource`` are lists. ``Action`` and
+- ``Statement`` is always a list; ``Resource``/``NotResource`` are lists, and
+  ``AllSageMakerResources`` is true when some ``Resource`` entry names every SageMaker resource
+  of the account and region (``*``, ``arn:aws:sagemaker:*:*:*``, ...); a regular expression
+  evaluated here once instead of in every rule clause. ``Action`` and
   ``NotAction`` are replaced by ``Covers`` (below; ``NotAction: true`` marks a complement), which
   keeps the resolved form small: cfn-guard's time grows with the size of what it reads.
 - ``Principal`` is a map of lists (``"*"`` becomes ``{"AWS": ["*"]}``).
@@ -51,6 +54,10 @@ AWS_MANAGED_GRANTS = {
     "AmazonS3FullAccess": S3_ACTIONS + ("s3:*",),
     "AmazonS3ReadOnlyAccess": ("s3:getobject", "s3:listbucket"),
 }
+#: a Resource entry that names every SageMaker resource of an account and region ("*" included)
+ALL_SAGEMAKER_RESOURCES = re.compile(
+    r"^(\*|arn:(aws[a-z-]*|\$\{AWS::Partition\}):sagemaker:(\*|[a-z0-9-]+|\$\{AWS::Region\}):"
+    r"(\*|[0-9]{12}|\$\{AWS::AccountId\}):\*)$")
 AWS_MANAGED_ARN = re.compile(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
 
 
@@ -127,6 +134,8 @@ def normalise_statement(st: Any) -> dict | None:
     for key in ("Resource", "NotResource"):
         if key in st:
             out[key] = _as_list(st[key])
+    out["AllSageMakerResources"] = any(isinstance(r, str) and ALL_SAGEMAKER_RESOURCES.match(r)
+                                       for r in out.get("Resource", []))
     for key in ("Principal", "NotPrincipal"):
         if key in st:
             out[key] = _principal(st[key])
