@@ -129,7 +129,7 @@ def test_a_control_with_no_resource_on_any_source_stays_not_evaluated():
     c = control([gate, audit], "SM-NB-01")
     assert c.state == "not_evaluated"
     assert {s.state for s in c.sources.values()} == {"not_applicable"}
-    assert c.reason == ("evaluated, but no resource it applies to in the templates or the live resources: "
+    assert c.reason == ("ran, but found no resource it applies to in the templates or the live resources: "
                         "nothing was checked")
     assert answers(gate, audit)["NET-2"] == "not_fully_answered"
     # one source alone with no resource: not evaluated either
@@ -277,7 +277,7 @@ def test_the_fixture_documents_give_every_kind_of_answer():
     # no live monitoring schedule, but it passes in the templates; no live endpoint and not in the templates
     assert (controls["SM-MON-01"].state, controls["SM-MON-01"].sources["live"].state) == ("passing", "not_applicable")
     assert controls["SM-REG-02"].reason == (
-        "evaluated, but no resource it applies to in the live resources: nothing was checked")
+        "ran, but found no resource it applies to in the live resources: nothing was checked")
     assert report.status_counts() == {"PASS": 137, "FAIL": 7, "ERROR": 4, "SUPPRESSED": 1}
     worst = next(a for a in report.evaluation.answers if a.question.id == "DATA-2").worst()
     assert [x.status.value for x in worst] == ["FAIL", "FAIL", "ERROR"]

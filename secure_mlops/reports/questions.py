@@ -257,7 +257,7 @@ def _control_result(control: Control, given: tuple[str, ...], findings: list[Fin
         reason = "; ".join(r.reason for r in per_source.values() if r.checked)
         if all(r.state == "not_applicable" for r in per_source.values() if r.checked):
             where = " or the ".join(SOURCE_LABEL[s] for s, r in per_source.items() if r.checked)
-            reason = f"evaluated, but no resource it applies to in the {where}: nothing was checked"
+            reason = f"ran, but found no resource it applies to in the {where}: nothing was checked"
     return ControlResult(control, state, reason, per_source, worst_first(findings))
 
 
