@@ -236,7 +236,7 @@ def test_local_env_refuses_an_unknown_region():
 # ------------------------------------------------------------------------------ item 4: --region vs the configuration
 @pytest.mark.parametrize("command", [
     ["provision", "--plan"], ["destroy", "-y"], ["verify"], ["verify", "--stack", "some-stack"],
-    ["schedule", "status"], ["schedule", "deploy", "--plan"], ["schedule", "remove", "-y"],
+    ["schedule", "status"], ["schedule", "deploy", "--plan"], ["schedule", "remove", "-y"], ["audit"],
 ])
 def test_region_contradicting_the_configuration_is_refused(monkeypatch, config_file, command):
     _no_emulator(monkeypatch)

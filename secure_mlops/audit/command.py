@@ -11,7 +11,7 @@ def run_audit_command(config_path: Path | None, local: bool, region: str | None,
     from .. import console
     from ..controls import load_catalog
     from ..findings import dump_document, exit_code, make_document
-    from ..target import resolve_and_print
+    from ..target import check_config_region, resolve_and_print
     from .audit import run_audit
     from .runner import check_rules
 
@@ -33,6 +33,8 @@ def run_audit_command(config_path: Path | None, local: bool, region: str | None,
             or os.environ.get("AWS_DEFAULT_REGION")
         accounts = load_accounts(accounts_file, default_region)
 
+    if cfg is not None and accounts is None:
+        region = check_config_region(cfg, region)  # the environment lives in its region
     target = resolve_and_print(local, region or (cfg.region if cfg else None), profile)
     result = run_audit(target, controls, cfg=cfg, accounts=accounts, console=console.err())
 
