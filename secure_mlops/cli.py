@@ -130,7 +130,7 @@ def _control_ids(ctx, param, value):
     return value
 
 
-def config_option(required: bool = True):
+def config_option():
     return click.option(
         "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
         default=DEFAULT_CONFIG, show_default=True,

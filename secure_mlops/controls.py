@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -233,7 +232,3 @@ def load_catalog(controls_dir: Path | None = None) -> Catalog:
                 )
     return Catalog(controls=controls, questions=questions)
 
-
-def package_file(*parts: str) -> Path:
-    """Path of a data file shipped inside the package."""
-    return Path(str(resources.files("secure_mlops").joinpath(*parts)))

@@ -73,27 +73,27 @@ def _decode(key: str, value: str) -> Any:
     return value
 
 
-def discover_environments(session) -> list[str]:
-    """Names of the environments that published parameters in this account and region."""
+def _read(session, path: str) -> dict[str, EnvironmentContext]:
+    """The environments whose parameters lie under `path`, with their values (one paginated call)."""
     ssm = session.client("ssm")
-    names: set[str] = set()
+    envs: dict[str, EnvironmentContext] = {}
     paginator = ssm.get_paginator("get_parameters_by_path")
-    for page in paginator.paginate(Path=PREFIX, Recursive=True):
+    for page in paginator.paginate(Path=path, Recursive=True):
         for p in page["Parameters"]:
             parts = p["Name"].split("/")
             if len(parts) >= 4:
-                names.add(parts[2])
-    return sorted(names)
+                env = envs.setdefault(parts[2], EnvironmentContext(name=parts[2]))
+                if parts[-1] in PARAMETERS:
+                    env.values[parts[-1]] = _decode(parts[-1], p["Value"])
+    return envs
+
+
+def load_contexts(session) -> list[EnvironmentContext]:
+    """Every environment that published parameters in this account and region, with its values."""
+    envs = _read(session, PREFIX)
+    return [envs[name] for name in sorted(envs)]
 
 
 def load_context(session, env_name: str) -> EnvironmentContext:
     """Read every published parameter of one environment (one paginated call)."""
-    ssm = session.client("ssm")
-    values: dict[str, Any] = {}
-    paginator = ssm.get_paginator("get_parameters_by_path")
-    for page in paginator.paginate(Path=f"{PREFIX}/{env_name}", Recursive=True):
-        for p in page["Parameters"]:
-            key = p["Name"].rsplit("/", 1)[-1]
-            if key in PARAMETERS:
-                values[key] = _decode(key, p["Value"])
-    return EnvironmentContext(name=env_name, values=values)
+    return _read(session, f"{PREFIX}/{env_name}").get(env_name) or EnvironmentContext(name=env_name)

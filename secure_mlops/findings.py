@@ -78,10 +78,6 @@ class Finding:
         self.source = Source(self.source)
         self.questions = list(self.questions)
 
-    @property
-    def failed(self) -> bool:
-        return self.status is Status.FAIL
-
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
@@ -99,6 +95,14 @@ class Finding:
     def from_dict(cls, data: dict[str, Any]) -> "Finding":
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def status_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many findings have each status, every status listed (PASS, FAIL, ERROR, SUPPRESSED)."""
+    counts = {s.value: 0 for s in Status}
+    for f in findings:
+        counts[f.status.value] += 1
+    return counts
 
 
 def worst_first(findings: Iterable[Finding]) -> list[Finding]:

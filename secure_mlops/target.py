@@ -104,10 +104,15 @@ def use_emulator_environment() -> None:
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
+def _named_profile(profile: str | None) -> str | None:
+    """The profile a command names: --profile, else AWS_PROFILE, else AWS_DEFAULT_PROFILE."""
+    return profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+
+
 def check_profile(profile: str | None) -> None:
     """Whether the named profile (``--profile``, AWS_PROFILE or AWS_DEFAULT_PROFILE) exists, read
     from the config files only (no AWS call). Raises TargetError naming the profile and the fix."""
-    name = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    name = _named_profile(profile)
     if not name:
         return
     import botocore.session
@@ -219,7 +224,7 @@ def _emulator_target(region: str | None, reason: str, announce) -> Target:
 
 def _meant_aws(profile: str | None) -> str | None:
     """Why AWS (not the emulator) was meant, when no credentials came of it; None if nothing says so."""
-    name = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    name = _named_profile(profile)
     if name:
         return f"AWS profile {name} has no credentials"
     given = [var for var in CREDENTIAL_VARS if os.environ.get(var)]
@@ -233,7 +238,7 @@ def _load_credentials(session, profile: str | None):
     that a failure is one message naming the profile and the fix, not a traceback later."""
     import botocore.exceptions
 
-    name = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or "default"
+    name = _named_profile(profile) or "default"
     try:
         creds = session.get_credentials()
         if creds is not None:

@@ -115,6 +115,30 @@ def test_out_of_scope_resources_get_no_finding(scope_count, expected):
     assert {f.status for f in out.values()} == expected
 
 
+def test_a_job_that_could_not_be_described_is_error_not_out_of_scope():
+    """Scope filters cannot be decided on a resource whose describe failed: ERROR, never skipped."""
+    job = {"TrainingJobName": "j", "TrainingJobArn": "arn:aws:sagemaker:us-east-1:1:training-job/j",
+           ERRORS: {"*": "DescribeTrainingJob: AccessDeniedException"}}
+    out = audit_offline(["SM-JOB-03"], "TrainingJob", [job], others=["ProcessingJob"])
+    (finding,) = out.values()
+    assert finding.status is Status.ERROR and "AccessDeniedException" in finding.message
+
+
+def test_a_key_that_could_not_be_described_is_error_not_skipped():
+    """KMS-01/02 scope keys by what DescribeKey returns: a key it refuses is judged ERROR, never dropped."""
+    arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
+    keys = [{"KeyId": "denied", "KeyArn": arn + "denied", "Aliases": [],
+             ERRORS: {"*": "DescribeKey: AccessDeniedException"}},
+            {"KeyId": "aws", "KeyArn": arn + "aws", "Aliases": ["alias/aws/s3"], "KeyManager": "AWS"},
+            {"KeyId": "asym", "KeyArn": arn + "asym", "Aliases": [], "KeyManager": "CUSTOMER",
+             "KeySpec": "RSA_2048", "Origin": "AWS_KMS", "KeyState": "Enabled", "Policy": None}]
+    out = audit_offline(["KMS-01", "KMS-02"], "KmsKey", keys)
+    verdicts = {key: f.status for key, f in out.items()}
+    assert verdicts == {("KMS-01", "denied"): Status.ERROR, ("KMS-02", "denied"): Status.ERROR,
+                        ("KMS-02", "asym"): Status.PASS}  # AWS managed: out of scope; asymmetric: no rotation
+    assert "AccessDeniedException" in out[("KMS-01", "denied")].message
+
+
 # ------------------------------------------------------------------------------ SM-EPC-02 (review item 5)
 def endpoint_config(name, counts=(1,), stage=None, tags_unreadable=False, serverless=False):
     variants = [{"VariantName": f"v{i}", "ModelName": "m", "InitialInstanceCount": n, "InstanceType": "ml.m5.large"}

@@ -123,6 +123,17 @@ def test_condition_operators_on_missing_keys():
     assert _conditions.condition_holds("IpAddress", "aws:SourceIp", "10.0.0.0/8", {"aws:SourceIp": "10.1.2.3"}) is True
 
 
+def test_unimplemented_condition_operators_fail_closed():
+    date = {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
+    deny = {**VPCE_ONLY, "Condition": date}
+    assert _conditions.evaluate({"Statement": [deny]}, "s3:PutObject", "arn:aws:s3:::b/k", ctx()) == _conditions.DENY
+    allow = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+             "Condition": date}
+    assert _conditions.evaluate({"Statement": [allow]}, "s3:GetObject", "arn:aws:s3:::b/k", ctx()) == _conditions.NEUTRAL
+    with pytest.raises(_conditions.Unevaluable):
+        _conditions.condition_holds("BinaryEqualsIfExists", "aws:Missing", "AA==", {})
+
+
 def test_allow_with_unmet_condition_is_neutral_and_allow_to_principal_permits():
     allow = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "s3:GetObject",
              "Resource": "arn:aws:s3:::b/*"}

@@ -216,6 +216,7 @@ def test_seed_archives_are_deterministic_and_self_contained(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "PYTHONNOUSERSITE": "1"}
     out = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+    assert out.stdout == '{"Version": "2020-12\n', out.stdout  # the definition's first 20 characters
     deploy = set(zipfile.ZipFile(io.BytesIO(package.seed_archive("model-deploy"))).namelist())
     assert {"build.py", "buildspec.yml", "endpoint-config-template.yaml", "prod-config.json"} <= deploy
 

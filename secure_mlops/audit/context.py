@@ -94,12 +94,11 @@ def load_audit_context(session, account: str, region: str, cfg=None) -> AuditCon
     """Find the environments of this account-region (SSM), completed by the configuration."""
     import botocore.exceptions
 
-    from ..envcontext import discover_environments, load_context
+    from ..envcontext import load_context, load_contexts
 
     ctx = AuditContext(account=account, region=region)
     try:
-        names = [cfg.name] if cfg is not None else discover_environments(session)
-        envs = [load_context(session, name) for name in names]
+        envs = [load_context(session, cfg.name)] if cfg is not None else load_contexts(session)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         ctx.problem = f"the environment's SSM parameters could not be read ({exc})"
         envs = [EnvironmentContext(name=cfg.name)] if cfg is not None else []

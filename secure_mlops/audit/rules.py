@@ -9,7 +9,9 @@ A rule file is a c7n policy file whose policies say which resources FAIL the con
   encrypted by default with a KMS key: DefaultEncryption.SSEAlgorithm is 'AES256'.").
   ``{variable}`` is replaced by the environment's value (``{model_package_group_name}``).
 - ``scope``: c7n filters selecting the resources the control applies to (default: every
-  resource of the type). Every resource in scope and not matched by ``filters`` PASSES.
+  resource of the type). Every resource in scope and not matched by ``filters`` PASSES. A
+  resource that could not be described at all is judged (ERROR) by every policy of its type,
+  whatever the scope says: whether it is in scope is unknown (``runner._unscoped``).
 - ``applies-when``: environment context values the control applies under
   (``{stage: prod}``, ``{internet_free: true}``); otherwise it has nothing to evaluate.
 - ``evidence``: more attributes to record as evidence: attribute names (``IpPermissions``), or

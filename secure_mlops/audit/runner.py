@@ -130,6 +130,16 @@ class AccountRegionAudit:
         p.expand_variables(p.get_variables(dict(variables)))
         return p
 
+    def _unscoped(self, job: Job, scope_mgr, applicable: list[dict]) -> list[dict]:
+        """Resources that could not be described at all (``ERRORS["*"]``) and so fell out of the
+        scope: whether they are in it is unknown, so they are judged (ERROR), never skipped."""
+        from .resources.base import ERRORS
+
+        key = scope_mgr.get_model().id
+        seen = {r.get(key) for r in applicable}
+        everything = self.policy(job.rule, [], job.variables, job.env).resource_manager.resources()
+        return [r for r in everything if "*" in (r.get(ERRORS) or {}) and r.get(key) not in seen]
+
     def run(self, job: Job) -> list[Finding]:
         from .resources.base import error_text
         from .verdicts import error_finding, judge, undecided
@@ -148,6 +158,8 @@ class AccountRegionAudit:
                 scope = self.policy(job.rule, job.rule.scope, job.variables, job.env)
                 check = self.policy(job.rule, job.rule.filters, job.variables, job.env)
                 applicable = scope.resource_manager.resources()
+                if job.rule.scope:
+                    applicable += self._unscoped(job, scope.resource_manager, applicable)
                 failed = check.resource_manager.filter_resources(list(applicable)) if applicable else []
                 return judge(job, self.account, self.region, scope.resource_manager, check.resource_manager,
                              applicable, failed)

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..envcontext import parameter_name
 from ..errors import UserError
 from .lambda_handler import BUCKET, DEFAULT_PREFIX, PREFIX, Settings, findings_prefix
 
@@ -141,7 +142,7 @@ def resolve_wanted(session, account: str, region: str, cfg, rate: str, findings_
 
     names = Names(cfg.name)
     role_arn = _stack_output(session, names.core_stack, "DetectiveControlRoleArn")
-    bucket = findings_bucket or _ssm_value(session, f"/secure-mlops/{cfg.name}/log-bucket")
+    bucket = findings_bucket or _ssm_value(session, parameter_name(cfg.name, "log-bucket"))
     kms_key = _bucket_kms_key(session, bucket)
     try:
         log_key = session.client("kms").describe_key(KeyId=f"alias/{cfg.name}-flow-logs")["KeyMetadata"]["Arn"]
@@ -584,7 +585,7 @@ def read_status(session, account: str, region: str, env_name: str) -> Status:
     else:
         try:
             st.bucket = session.client("ssm").get_parameter(
-                Name=f"/secure-mlops/{env_name}/log-bucket")["Parameter"]["Value"]
+                Name=parameter_name(env_name, "log-bucket"))["Parameter"]["Value"]
             st.prefix = findings_prefix(DEFAULT_PREFIX, account, region)
         except botocore.exceptions.ClientError:
             st.bucket = None

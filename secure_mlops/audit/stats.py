@@ -44,12 +44,6 @@ class AuditStats:
             with self._lock:
                 self.policy_seconds[label] = self.policy_seconds.get(label, 0.0) + elapsed
 
-    def merge(self, other: "AuditStats") -> None:
-        with self._lock:
-            self.calls.update(other.calls)
-            for k, v in other.policy_seconds.items():
-                self.policy_seconds[k] = self.policy_seconds.get(k, 0.0) + v
-
     @property
     def total_calls(self) -> int:
         return sum(self.calls.values())

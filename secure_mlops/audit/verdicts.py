@@ -108,7 +108,6 @@ def _label(manager) -> str:
 
 def judge(job, account: str, region: str, scope_mgr, check_mgr, applicable: list[dict],
           failed: list[dict]) -> list[Finding]:
-    model = check_mgr.get_model()
     failed_ids = {id(r) for r in failed}
     value_filters, roots = reads(scope_mgr, check_mgr)
     check_keys = [key for _, key in _value_filters(check_mgr)]

@@ -21,7 +21,6 @@ result and the findings document), never passed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 #: template parameter -> context field
@@ -130,30 +129,22 @@ def from_parameters(params: dict[str, Any], file: str) -> GateContext:
     return ctx
 
 
-def from_config(path: Path) -> GateContext:
-    """Context from an environment configuration file (validated by provision.config)."""
-    from ..provision.config import load_config
-
-    cfg = load_config(path)
-    src = f"configuration {path}"
-    net = getattr(cfg, "network", None)
-    targets = getattr(cfg, "targets", None)
-    audit = getattr(cfg, "audit", None)
+def from_config(cfg: Any) -> GateContext:
+    """Context from an environment configuration (provision.config.EnvConfig, already validated)."""
     ctx = GateContext(
-        stage=getattr(cfg, "stage", None),
-        internet_free=getattr(net, "internet_free", None) if net is not None else None,
-        staging_accounts=list(getattr(targets, "staging_accounts", None) or []) if targets is not None else None,
-        production_accounts=list(getattr(targets, "production_accounts", None) or []) if targets is not None
-        else None,
-        target_org_paths=list(getattr(targets, "ous", None) or []) if targets is not None else None,
-        interface_endpoints=list(getattr(net, "interface_endpoints", None) or []) or None if net is not None
-        else None,
-        owns_trail=getattr(audit, "create_trail", None) if audit is not None else None,
-        region=getattr(cfg, "region", None),
-        name=getattr(cfg, "name", None),
+        stage=cfg.stage,
+        internet_free=cfg.network.internet_free,
+        staging_accounts=list(cfg.targets.staging_accounts),
+        production_accounts=list(cfg.targets.production_accounts),
+        target_org_paths=list(cfg.targets.ous),
+        interface_endpoints=list(cfg.network.interface_endpoints) or None,
+        owns_trail=cfg.audit.create_trail,
+        region=cfg.region,
+        name=cfg.name,
         environment=True,
     )
-    ctx.sources = {k: src for k, v in ctx.to_dict().items() if k != "sources"}
+    src = f"configuration {cfg.path}"
+    ctx.sources = {k: src for k in ctx.to_dict() if k != "sources"}
     return ctx
 
 

@@ -772,24 +772,16 @@ def derive(batch: Batch, doc: Doc, definitions: dict[str, Doc]) -> None:
 
 def _image_registries(ctx: GateContext) -> list[str]:
     """ECR registry hosts models may pull from (SM-MOD-03), besides the deploying account."""
-    from .. import sagemaker_images
+    from ..sagemaker_images import DLC_REGISTRY, FRAMEWORK_REGISTRIES, allowed_image_accounts
 
-    hosts: set[str] = set()
-    regional = getattr(sagemaker_images, "FRAMEWORK_REGISTRIES", {})
-    for region, account in regional.items():
-        hosts.add(f"{account}.dkr.ecr.{region}.amazonaws.com")
-    same_everywhere = {getattr(sagemaker_images, "DLC_REGISTRY", None)}
-    accounts = set(ctx.target_accounts or [])
-    for account in (same_everywhere | accounts) - {None}:
+    hosts = {f"{account}.dkr.ecr.{region}.amazonaws.com" for region, account in FRAMEWORK_REGISTRIES.items()}
+    for account in {DLC_REGISTRY} | set(ctx.target_accounts or []):
         hosts.add(f"{account}.dkr.ecr.${{AWS::Region}}.amazonaws.com")
-        for region in regional:
+        for region in FRAMEWORK_REGISTRIES:
             hosts.add(f"{account}.dkr.ecr.{region}.amazonaws.com")
-    if ctx.region:
-        try:
-            for account in sagemaker_images.allowed_image_accounts(ctx.region):
-                hosts.add(f"{account}.dkr.ecr.{ctx.region}.amazonaws.com")
-        except Exception:  # noqa: BLE001 - an unknown region simply adds nothing
-            pass
+    if ctx.region:  # a region without a framework registry adds the DLC registry's host there
+        for account in allowed_image_accounts(ctx.region):
+            hosts.add(f"{account}.dkr.ecr.{ctx.region}.amazonaws.com")
     return sorted(hosts)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..controls import load_catalog
-from ..findings import Finding, Source, Status, exit_code
+from ..findings import Finding, Source, Status, exit_code, status_counts
 from . import pipeline
 from .context import GateContext, from_config, from_mapping, from_parameters
 from .derive import Batch, Doc, derive
@@ -49,10 +49,7 @@ class GateResult:
         return exit_code(self.findings, fail_on)
 
     def counts(self) -> dict[str, int]:
-        out = {s.value: 0 for s in Status}
-        for f in self.findings:
-            out[f.status.value] += 1
-        return out
+        return status_counts(self.findings)
 
     def document(self) -> dict:
         from ..findings import make_document
@@ -140,12 +137,13 @@ def prepare(paths: Iterable[str | Path], *, parameters: dict[str, dict[str, Any]
     base_ctx = GateContext()
     planned: dict[str, dict[str, Any]] = {}
     if config is not None:
-        base_ctx = from_config(Path(config)).merged_over(base_ctx)
-        # the tool's own stack templates get the values provisioning this configuration gives them
         from ..provision.config import load_config
         from ..provision.gating import planned_parameters
 
-        planned = planned_parameters(load_config(Path(config)))
+        cfg = load_config(Path(config))
+        base_ctx = from_config(cfg).merged_over(base_ctx)
+        # the tool's own stack templates get the values provisioning this configuration gives them
+        planned = planned_parameters(cfg)
     if isinstance(context, GateContext):
         base_ctx = context.merged_over(base_ctx)
     elif context:
@@ -195,7 +193,8 @@ def prepare(paths: Iterable[str | Path], *, parameters: dict[str, dict[str, Any]
         else:
             result.skipped.append(display)
     # a directory without any template is an input error: a renamed template folder must not turn the gate green
-    gated = [f.resolve() for f, _ in files if _display(f, root_dir) in set(result.files)]
+    gated_files = set(result.files)
+    gated = [f.resolve() for f, _ in files if _display(f, root_dir) in gated_files]
     for p in paths:
         if p.is_dir() and not any(f.is_relative_to(p.resolve()) for f in gated):
             raise _no_template_error(p, [_display(f, root_dir) for f, d in files if d == p])

@@ -45,7 +45,7 @@ class _Failure:
     path: str
     message: str
     detail: str
-    missing: bool  # the path is where a missing property was looked for
+    tpath: tuple = ()  # the path in the resolved data (set by findings_for)
 
 
 def _walk_checks(node: Any, out: list[_Failure]) -> None:
@@ -65,7 +65,7 @@ def _walk_checks(node: Any, out: list[_Failure]) -> None:
             msgs = value.get("messages") or {}
             if path is not None:
                 out.append(_Failure(path, (msgs.get("custom_message") or "").strip(),
-                                    msgs.get("error_message") or "", True))
+                                    msgs.get("error_message") or ""))
             _walk_checks(value.get("checks"), out)
         elif isinstance(value, (dict, list)):
             _walk_checks(value, out)
@@ -76,8 +76,7 @@ def _first_path(node: Any) -> str | None:
     if isinstance(node, dict):
         for key in ("from", "value", "traversed_to"):
             sub = node.get(key)
-            if isinstance(sub, dict) and isinstance(sub.get("path"), str) and key != "value" or \
-                    key == "value" and isinstance(sub, dict) and isinstance(sub.get("path"), str):
+            if isinstance(sub, dict) and isinstance(sub.get("path"), str):
                 return sub["path"]
         if isinstance(node.get("path"), str):
             return node["path"]
@@ -98,9 +97,8 @@ def _clause(clause: dict, out: list[_Failure]) -> None:
     custom = (msgs.get("custom_message") or "").strip()
     detail = msgs.get("error_message") or ""
     check = clause.get("check") or {}
-    missing = any(k in check for k in ("UnResolved", "Unresolved"))
     path = _first_path(check)
-    out.append(_Failure(path or "", custom, detail or json.dumps(check)[:200], missing))
+    out.append(_Failure(path or "", custom, detail or json.dumps(check)[:200]))
 
 
 def failures_by_doc(report: list[dict], names: dict[str, Doc]) -> dict[int, dict[str, list[_Failure]]]:
@@ -112,14 +110,13 @@ def failures_by_doc(report: list[dict], names: dict[str, Doc]) -> dict[int, dict
             continue
         per_rule = out.setdefault(id(doc), {})
         reported = set(entry.get("compliant") or []) | set(entry.get("not_applicable") or [])
-        per_rule.setdefault("__reported__", [])
         for nc in entry.get("not_compliant") or []:
             reported.add((nc.get("Rule") or {}).get("name", ""))
             rule = nc.get("Rule") or {}
             fails: list[_Failure] = []
             _walk_checks(rule.get("checks"), fails)
             per_rule.setdefault(rule.get("name", ""), []).extend(fails)
-        per_rule["__reported__"] = [_Failure(name, "", "", False) for name in sorted(reported)]
+        per_rule["__reported__"] = [_Failure(name, "", "") for name in sorted(reported)]
     return out
 
 
@@ -248,9 +245,8 @@ def findings_for(doc: Doc, controls: list[Control], catalog: Catalog, failures: 
             continue
         by_res: dict[str, list[_Failure]] = {}
         for f in rule_fails:
-            tpath = _to_tuple(doc, f.path)
-            lid = tpath[1] if len(tpath) >= 2 and tpath[0] == "Resources" else "(template)"
-            f.path = "/".join(str(p) for p in tpath)
+            f.tpath = _to_tuple(doc, f.path)
+            lid = f.tpath[1] if len(f.tpath) >= 2 and f.tpath[0] == "Resources" else "(template)"
             by_res.setdefault(lid, []).append(f)
         # the resources the rule is about: those its scope rule named (see scope_rule)
         lids = []
@@ -300,8 +296,7 @@ def findings_for(doc: Doc, controls: list[Control], catalog: Catalog, failures: 
 def _undecided_reason(doc: Doc, f: _Failure) -> str:
     """The rule's reason; `{value}` in it becomes the value the check is about (e.g. the role ARN)."""
     why = f.message[len(NOT_EVALUATED_PREFIX):]
-    value = _props_of_path(doc.resolved.data, tuple(int(p) if p.isdigit() else p for p in f.path.split("/"))) \
-        if f.path else None
+    value = _props_of_path(doc.resolved.data, f.tpath) if f.tpath else None
     return why.replace("{value}", value if isinstance(value, str) else "(unknown)")
 
 
@@ -312,7 +307,7 @@ def _fail_message(doc: Doc, lid: str, fails: list[_Failure], title: str) -> tupl
     unresolved: list[str] = []
     first = None
     for f in fails:
-        tpath = tuple(int(p) if p.isdigit() else p for p in f.path.split("/")) if f.path else ()
+        tpath = f.tpath
         prefix = _prefix(data, tpath)
         msg = (prefix + _fill(f.message, data, lid, tpath)) if f.message else ""
         if f.detail:

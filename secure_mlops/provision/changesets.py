@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .deploy_errors import DeployError
+from .deploy_errors import DeployError, aws_error_text
 
 POLL_FIRST_S = 0.5
 POLL_MAX_S = 5.0
@@ -140,9 +140,8 @@ def execute(cf, cs: ChangeSet) -> None:
     try:
         cf.execute_change_set(ChangeSetName=cs.id, StackName=cs.stack_name)
     except botocore.exceptions.ClientError as exc:
-        message = exc.response.get("Error", {}).get("Message", str(exc))
         raise DeployError(f"CloudFormation refused to execute the change set of stack {cs.stack_name}: "
-                          f"{exc.response.get('Error', {}).get('Code', '')} {message}".strip()) from None
+                          f"{aws_error_text(exc)}") from None
 
 
 _ACTION_STYLE = {"Add": "green", "Modify": "yellow", "Remove": "red", "Import": "cyan", "Dynamic": "magenta"}

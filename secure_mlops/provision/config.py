@@ -96,7 +96,7 @@ class NetworkConfig:
     @property
     def optional_interface_endpoints(self) -> tuple[str, ...]:
         """Endpoints the template does not create on its own: they go to its optional slots."""
-        fixed = set(REQUIRED_INTERFACE_ENDPOINTS) | (set(CODEARTIFACT_ENDPOINTS) if self.internet_free else set())
+        fixed = fixed_interface_endpoints(self.internet_free)
         return tuple(e for e in self.interface_endpoints if e not in fixed)
 
 
@@ -168,6 +168,11 @@ class EnvConfig:
     @property
     def extra_tags(self) -> Mapping[str, str]:
         return MappingProxyType({k: v for k, v in self.tags.items() if k not in STANDARD_TAGS})
+
+
+def fixed_interface_endpoints(internet_free: bool) -> set[str]:
+    """The endpoints the env template creates on its own; the others go to its optional slots."""
+    return set(REQUIRED_INTERFACE_ENDPOINTS) | (set(CODEARTIFACT_ENDPOINTS) if internet_free else set())
 
 
 def interface_endpoint_service_name(name: str, region: str) -> str:
@@ -511,7 +516,7 @@ def _check_endpoints(net: dict, internet_free: bool, errors: _Errors) -> None:
     if missing:
         errors.add(at, f"lacks {', '.join(missing)}, which every environment needs (control NET-03)",
                    f"add {', '.join(missing)}")
-    fixed = set(REQUIRED_INTERFACE_ENDPOINTS) | (set(CODEARTIFACT_ENDPOINTS) if internet_free else set())
+    fixed = fixed_interface_endpoints(internet_free)
     optional = [n for n in dict.fromkeys(names) if n not in fixed and n != "s3"]
     if len(optional) > MAX_OPTIONAL_ENDPOINTS:
         errors.add(at, f"names {len(optional)} services beyond the required ones; the template has room for "

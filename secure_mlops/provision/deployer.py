@@ -215,12 +215,10 @@ def deploy_stack(session, spec, text: str, template: dict[str, Any], parameters:
         cs = changesets.create(cf, name, cs_type, template_arg, parameters, tags,
                                list(_spec_get(spec, "capabilities", None) or []))
     except DeployError as exc:
-        if plan and depends_on_planned:
-            if new_review_stack:
-                _delete_review_stack(cf, name)
-            return _plan_without_change_set(spec, template, f"its change set needs the stacks planned before it ({exc})")
         if new_review_stack:
             _delete_review_stack(cf, name)
+        if plan and depends_on_planned:
+            return _plan_without_change_set(spec, template, f"its change set needs the stacks planned before it ({exc})")
         raise
     if cs.no_changes:
         changesets.delete(cf, cs)

@@ -51,7 +51,7 @@ def _stack_snapshot(session, stack: dict[str, Any]) -> tuple[dict[str, Any], lis
 
     cf = session.client("cloudformation")
     body = cf.get_template(StackName=stack["StackId"], TemplateStage="Original").get("TemplateBody")
-    template = body if isinstance(body, dict) else templatefile.parse(body or "{}", stack["StackName"]) if body else {}
+    template = body if isinstance(body, dict) else templatefile.parse(body, stack["StackName"]) if body else {}
     resources: list[dict[str, Any]] = []
     for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack["StackId"]):
         resources.extend(page["StackResourceSummaries"])

@@ -152,8 +152,7 @@ def format_event(event: dict[str, Any]) -> str:
     return line
 
 
-def watch_stack(cf, stream: EventStream, label: str, total: int | None, console=None,
-                sleep=time.sleep) -> WatchResult:
+def watch_stack(cf, stream: EventStream, label: str, total: int | None, sleep=time.sleep) -> WatchResult:
     """Follow a running stack operation to its end, showing events and a progress bar.
 
     `total` is the number of resources the operation touches (from the change set), or None.
@@ -162,7 +161,7 @@ def watch_stack(cf, stream: EventStream, label: str, total: int | None, console=
 
     from .. import console as ui
 
-    console = console or ui.err()
+    console = ui.err()
     finished: set[str] = set()
     delay = 0.0
     deadline = time.monotonic() + WATCH_TIMEOUT_S

@@ -32,8 +32,7 @@ def _code(exc) -> str:
 
 
 def _explain(step: str, exc) -> DeployError:
-    err = exc.response.get("Error", {})
-    return DeployError(f"SageMaker projects: {step} failed: {err.get('Code', '')} {err.get('Message', exc)}".strip())
+    return DeployError(f"SageMaker projects: {step} failed: {aws_error_text(exc)}")
 
 
 def project_roles_owner(session, core_stack: str) -> dict[str, str]:

@@ -12,7 +12,6 @@ Each kept resource is listed with the reason and the AWS CLI commands that remov
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 #: reasons, shown to the user
 RETAIN_POLICY = "DeletionPolicy: Retain"
@@ -34,9 +33,6 @@ class Retained:
     physical_id: str
     reason: str
     commands: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
 
 
 def aws_cli(target) -> str:

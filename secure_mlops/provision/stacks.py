@@ -26,7 +26,6 @@ the templates tag their resources with team, environment and stage themselves.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +70,7 @@ def template_path(part: str) -> Path:
 
 def template_version(path: Path) -> str:
     """A product version name that changes exactly when the template's content does."""
-    return "v-" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    return content_version(Path(path).read_bytes())
 
 
 def _bool(value: bool) -> str:
@@ -203,25 +202,16 @@ def earlier_versions(cfg: EnvConfig, session) -> dict[str, str]:
     templates with the deployed stacks' outputs to know the versions about to become current. Every
     slot gets a value ("" when unused), so an unchanged account gives unchanged parameters.
     """
-    import botocore.exceptions
+    from .events import describe_stack
 
     out = {k: v for k, v in env_parameters(cfg).items() if "EarlierTemplate" in k}
     cf, sc = session.client("cloudformation"), session.client("servicecatalog")
-
-    def stack(name: str) -> dict | None:
-        try:
-            return cf.describe_stacks(StackName=name)["Stacks"][0]
-        except botocore.exceptions.ClientError as exc:
-            if "does not exist" in str(exc):
-                return None
-            raise
-
-    env = stack(f"{cfg.name}-env")
+    env = describe_stack(cf, f"{cfg.name}-env")
     if env is None or not env["StackStatus"].endswith("_COMPLETE") or "DELETE" in env["StackStatus"]:
         return out
     declared = {p["ParameterKey"]: p.get("ParameterValue", "") for p in env.get("Parameters", [])}
     env_outputs = {o["OutputKey"]: o["OutputValue"] for o in env.get("Outputs", [])}
-    deployed = {name: {o["OutputKey"]: o["OutputValue"] for o in (stack(name) or {}).get("Outputs", [])}
+    deployed = {name: {o["OutputKey"]: o["OutputValue"] for o in (describe_stack(cf, name) or {}).get("Outputs", [])}
                 for name in (f"{cfg.name}-artifacts", f"{cfg.name}-core")}
     templates = {u.file_name: u for u in project_uploads(cfg) if u.version_parameter}
     for name, product in PROJECT_PRODUCTS.items():

@@ -49,14 +49,16 @@ class RemediationContext:
     def _discover(self) -> list[str]:
         import botocore.exceptions
 
-        from ..envcontext import discover_environments
+        from ..envcontext import load_contexts
 
         if self._names is None:
             try:
-                self._names = discover_environments(self.session)
+                envs = load_contexts(self.session)  # their values too: `_load` need not read them again
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 raise NotPlanned(f"not remediated: the environments' SSM parameters (/secure-mlops/...) "
                                  f"could not be read ({error_text(exc)})") from None
+            self._envs.update({env.name: env for env in envs})
+            self._names = [env.name for env in envs]
         return self._names
 
     def _load(self, name: str):

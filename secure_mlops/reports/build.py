@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..findings import Finding, Status, exit_code, failing
+from ..findings import Finding, exit_code, failing, status_counts
 from .merge import Merged
 from .questions import Evaluation, evaluate
 
@@ -40,8 +39,7 @@ class Report:
         return exit_code(self.findings, self.fail_on)
 
     def status_counts(self) -> dict[str, int]:
-        c = Counter(f.status.value for f in self.findings)
-        return {s.value: c.get(s.value, 0) for s in Status}
+        return status_counts(self.findings)
 
 
 def build_report(merged: Merged, fail_on: str = "low", generated_at: str | None = None) -> Report:

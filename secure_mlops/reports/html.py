@@ -63,11 +63,13 @@ def context(report: Report) -> dict:
     controls = []
     for r in sorted(ev.controls.values(),
                     key=lambda r: (["failing", "error", "not_evaluated", "passing"].index(r.state), r.control.id)):
-        shown, hidden_pass = [], 0
+        shown, shown_pass, hidden_pass = [], 0, 0
         for f in r.findings:
-            if f.status.value == "PASS" and sum(1 for x in shown if x["status"] == "PASS") >= PASS_ROWS_PER_CONTROL:
-                hidden_pass += 1
-                continue
+            if f.status.value == "PASS":
+                if shown_pass >= PASS_ROWS_PER_CONTROL:
+                    hidden_pass += 1
+                    continue
+                shown_pass += 1
             shown.append(_finding_view(f))
         controls.append({"r": r, "findings": shown, "hidden_pass": hidden_pass,
                          "bar": bar(r.counts, ["PASS", "SUPPRESSED", "ERROR", "FAIL"], 160)})
@@ -79,7 +81,6 @@ def context(report: Report) -> dict:
         "areas": areas,
         "controls": controls,
         "qcounts": ev.question_counts(),
-        "ccounts": ev.control_counts(),
         "fcounts": report.status_counts(),
         "question_bar": bar(ev.question_counts(), QUESTION_STATES, 600),
         "other": [_finding_view(f) for f in ev.other_findings],

@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..controls import Catalog, Control, Question, load_catalog, severity_rank
-from ..findings import Finding, Status, worst_first
+from ..findings import Finding, Status, status_counts, worst_first
 from .merge import Merged
 
 CONTROL_STATES = ("passing", "failing", "error", "not_evaluated")
@@ -55,11 +55,6 @@ STATE_LABEL = {
     "not_satisfied": "not satisfied",
     "not_fully_answered": "not fully answered",
 }
-
-
-def _counts(findings: list[Finding]) -> dict[str, int]:
-    c = Counter(f.status.value for f in findings)
-    return {s.value: c.get(s.value, 0) for s in Status}
 
 
 @dataclass
@@ -87,7 +82,7 @@ class ControlResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        return _counts(self.findings)
+        return status_counts(self.findings)
 
     @property
     def suppressed(self) -> int:
@@ -185,7 +180,7 @@ def _quote(message: str) -> str:
 def _source_result(control: Control, source: str, findings: list[Finding], evaluated_by: set[str],
                    not_run_in: list[str], declared: list[tuple[str, str]],
                    blanket_errors: list[Finding]) -> SourceResult:
-    counts = _counts(findings)
+    counts = status_counts(findings)
     checked = MODE_OF_SOURCE[source] in control.modes or bool(findings)
     label = SOURCE_LABEL[source]
     if not checked:

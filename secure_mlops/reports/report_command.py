@@ -55,15 +55,13 @@ def _security_hub_target(local: bool, region: str | None, profile: str | None):
     return target
 
 
-def _to_security_hub(report, target) -> bool:
-    """Import the live findings into the target; print every finding not imported."""
+def _to_security_hub(report, live, target) -> bool:
+    """Import `live` (asff.live_findings of the report) into the target; print every finding not imported."""
     from rich.progress import Progress
 
     from .. import console
-    from .asff import live_findings
     from .security_hub import failure_lines, import_findings
 
-    live = live_findings(report)  # validated before any AWS call (see run)
     skipped = sum(1 for f in report.findings if f.source.value == "template")
     if skipped:
         console.announce(f"{skipped} template findings are not imported: they describe templates, not "
@@ -100,12 +98,13 @@ def run(findings_files, fmt: str, output: Path | None, fail_on: str, to_security
     merged = load(findings_files)
     report = build_report(merged, fail_on=fail_on)
     to_console = fmt == "terminal" and output is None  # printed with colours, once the checks are done
+    live = []
     try:
         text = None if to_console else render(report, fmt, for_file=output is not None)
         if to_security_hub:
             from .asff import live_findings
 
-            live_findings(report)  # validate before anything is written or sent
+            live = live_findings(report)  # validated before anything is written or sent
     except AsffError as exc:
         raise UserError(str(exc)) from None
     target = _security_hub_target(local, region, profile) if to_security_hub else None
@@ -116,11 +115,6 @@ def run(findings_files, fmt: str, output: Path | None, fail_on: str, to_security
 
         console.write_output(text, output)
     code = report.exit_code
-    if target is not None:
-        try:
-            imported_all = _to_security_hub(report, target)
-        except AsffError as exc:  # pragma: no cover - validated above
-            raise UserError(str(exc)) from None
-        if not imported_all:
-            code = max(code, 1)
+    if target is not None and not _to_security_hub(report, live, target):
+        code = max(code, 1)
     return code

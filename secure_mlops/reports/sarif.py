@@ -105,7 +105,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def render_sarif(findings: Iterable[Finding], *, catalog=None, root_uri: str | None = None,
-                 include_passed: bool = False, invocation: dict[str, Any] | None = None) -> str:
+                 include_passed: bool = False) -> str:
     """A SARIF 2.1.0 log with one run. `root_uri`: file:// URI of the directory files are relative to."""
     from .. import __version__
 
@@ -127,7 +127,7 @@ def render_sarif(findings: Iterable[Finding], *, catalog=None, root_uri: str | N
                             "informationUri": INFO_URI, "rules": rules}},
         "results": results,
         "columnKind": "unicodeCodePoints",
-        "invocations": [{"executionSuccessful": True, **(invocation or {})}],
+        "invocations": [{"executionSuccessful": True}],
     }
     if root_uri:
         run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": root_uri if root_uri.endswith("/") else root_uri + "/"}}

@@ -20,14 +20,13 @@ It creates billable resources, so the demo runs it on the emulator only.
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .model_build_train.pipelines import run_pipeline
-from .model_build_train.pipelines.definition import PipelineSettings, build_definition
+from .model_build_train.pipelines.definition import build_definition
 from .model_deploy import build as deploy_build
 
 PROJECT = "abalone"
@@ -45,7 +44,7 @@ class Workloads:
 
 def _resolve(value: Any, params: dict[str, Any], steps: dict[str, str]) -> Any:
     """Resolve a pipeline definition value: parameters to their defaults, step properties to
-    the S3 locations the previous steps write."""
+    the S3 locations the previous steps write. Returns new dicts and lists (`value` is not changed)."""
     if isinstance(value, dict):
         if set(value) == {"Get"}:
             ref = value["Get"]
@@ -58,10 +57,8 @@ def _resolve(value: Any, params: dict[str, Any], steps: dict[str, str]) -> Any:
     return value
 
 
-def _step_requests(settings: PipelineSettings) -> dict[str, dict]:
+def _step_requests(definition: dict, params: dict[str, Any]) -> dict[str, dict]:
     """The pipeline's job steps as CreateProcessingJob / CreateTrainingJob requests."""
-    definition = build_definition(settings)
-    params = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
     preprocess = next(s for s in definition["Steps"] if s["Name"] == "PreprocessAbaloneData")
     outputs = {o["OutputName"]: o["S3Output"]["S3Uri"]
                for o in preprocess["Arguments"]["ProcessingOutputConfig"]["Outputs"]}
@@ -70,7 +67,7 @@ def _step_requests(settings: PipelineSettings) -> dict[str, dict]:
     requests = {}
     for step in definition["Steps"]:
         if step["Type"] in ("Processing", "Training") and step["Name"] != "EvaluateAbaloneModel":
-            requests[step["Name"]] = _resolve(copy.deepcopy(step["Arguments"]), params, steps)
+            requests[step["Name"]] = _resolve(step["Arguments"], params, steps)
     return requests
 
 
@@ -104,7 +101,9 @@ def run_sample_workloads(session, environment: str, team: str) -> Workloads:
             KmsKeyId=settings.volume_kms_key, DirectInternetAccess="Disabled", RootAccess="Disabled",
             InstanceMetadataServiceConfiguration={"MinimumInstanceMetadataServiceVersion": "2"}, Tags=tags)
     done.add("notebook instance", notebook)
-    requests = _step_requests(settings)
+    definition = build_definition(settings)
+    params = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
+    requests = _step_requests(definition, params)
     processing = requests["PreprocessAbaloneData"]
     name = f"{PROJECT}-preprocess-{suffix}"
     sm.create_processing_job(ProcessingJobName=name, Tags=tags, **processing)
@@ -116,11 +115,9 @@ def run_sample_workloads(session, environment: str, team: str) -> Workloads:
     model_data = f"{training['OutputDataConfig']['S3OutputPath']}/{name}/output/model.tar.gz"
 
     # 3. register the model (PendingManualApproval, with lineage), then approve it
-    definition = build_definition(settings)
     condition = next(s for s in definition["Steps"] if s["Type"] == "Condition")
     register = condition["Arguments"]["IfSteps"][0]["Arguments"]
-    params = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
-    package_request = _resolve(copy.deepcopy(register), params, {
+    package_request = _resolve(register, params, {
         "Steps.TrainAbaloneModel.ModelArtifacts.S3ModelArtifacts": model_data,
         "Execution.PipelineExecutionArn": done.created["pipeline execution"],
     })

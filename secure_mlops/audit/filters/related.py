@@ -29,7 +29,7 @@ from c7n.resources.vpc import Vpc
 from c7n.utils import jmespath_search, type_schema
 
 from ..resources.account import Account
-from ..resources.base import NOT_EVALUATED, error_text
+from ..resources.base import ERRORS, NOT_EVALUATED, error_text
 from ..resources.sagemaker import Domain, Endpoint, Model, UserProfile
 from ..resources.storage import Bucket
 from .iam import annotate
@@ -326,7 +326,7 @@ class NotLoggedByTrail(Filter):
 
     def process(self, resources, event=None):
         trails = listing(self.manager, "aws.audit-trail")
-        unknown = [t["Name"] for t in trails if "audit:errors" in t]
+        unknown = [t["Name"] for t in trails if ERRORS in t]
         out = []
         for r in resources:
             covering = [t["Name"] for t in trails if t.get("IsLogging") and _covers_bucket(t, r["Name"])]

@@ -9,7 +9,9 @@ evaluates a policy for one request context the way IAM documents it:
 - a missing condition key makes a condition false, except for negated operators
   (``StringNotEquals``, ``ArnNotLike``, ``NotIpAddress``...), ``...IfExists`` operators,
   ``ForAllValues:`` and ``Null: true``, for which it is true;
-- an applicable Deny wins; else an applicable Allow permits; else the policy is neutral.
+- an applicable Deny wins; else an applicable Allow permits; else the policy is neutral;
+- a condition operator this evaluator does not implement (``Date...``, ``Binary...``) fails
+  closed: its Deny statement applies, its Allow statement does not.
 """
 
 from __future__ import annotations
@@ -19,6 +21,18 @@ import re
 from typing import Any
 
 ALLOW, DENY, NEUTRAL = "Allow", "Deny", "Neutral"
+
+#: the condition operators evaluated here (without IfExists / set prefixes)
+OPERATORS = frozenset({
+    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
+    "StringNotLike", "ArnLike", "ArnNotLike", "ArnEquals", "ArnNotEquals", "Bool", "NumericEquals",
+    "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan",
+    "NumericGreaterThanEquals", "IpAddress", "NotIpAddress",
+})
+
+
+class Unevaluable(Exception):
+    """A condition this evaluator cannot decide (an operator it does not implement)."""
 
 
 def _as_list(value: Any) -> list:
@@ -73,8 +87,8 @@ def _compare(op: str, expected: list, actual: list) -> bool:
     elif base in ("IpAddress", "NotIpAddress"):
         hit = any(ipaddress.ip_address(str(a)) in ipaddress.ip_network(str(e), strict=False)
                   for a in actual for e in expected)
-    else:  # operators this evaluator does not know never match (fail closed for Allow)
-        return False
+    else:
+        raise Unevaluable(op)
     negated = "Not" in base
     return (not hit) if negated else hit
 
@@ -102,6 +116,8 @@ def condition_holds(op: str, key: str, expected: Any, ctx: dict[str, Any]) -> bo
         set_op, op = op.split(":", 1)
     if_exists = op.endswith("IfExists")
     op = op[: -len("IfExists")] if if_exists else op
+    if op not in OPERATORS:
+        raise Unevaluable(op)
     if actual is None:
         if if_exists or set_op == "ForAllValues":
             return True
@@ -138,7 +154,13 @@ def evaluate(policy: dict[str, Any], action: str, resource: str, ctx: dict[str, 
     """ALLOW, DENY or NEUTRAL for one request against one resource policy."""
     result = NEUTRAL
     for st in _as_list(policy.get("Statement")):
-        if not isinstance(st, dict) or not statement_applies(st, action, resource, ctx):
+        if not isinstance(st, dict):
+            continue
+        try:
+            applies = statement_applies(st, action, resource, ctx)
+        except Unevaluable:  # fail closed: an undecidable Deny denies, an undecidable Allow allows nothing
+            applies = st.get("Effect") == "Deny"
+        if not applies:
             continue
         if st.get("Effect") == "Deny":
             return DENY

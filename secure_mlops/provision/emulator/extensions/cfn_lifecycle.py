@@ -84,8 +84,6 @@ def _defined_here(method: Callable | None) -> bool:
 
 def handler_class(resource_type: str) -> type:
     """The handler class for a type, or EmulatorGap when the emulator cannot deploy it."""
-    from moto.cloudformation import parsing
-
     if resource_type.startswith("Custom::") or resource_type == "AWS::CloudFormation::CustomResource":
         raise EmulatorGap(
             f"Unsupported resource type {resource_type} in the embedded emulator: "
@@ -118,19 +116,9 @@ def _type_of(cls: type) -> str | None:
 
 def _declared() -> set[str]:
     """Types the resource extensions declare they make faithful (``_support.handles``)."""
-    try:
-        from ._support import HANDLED_TYPES
-    except ImportError:
-        return set()
+    from ._support import HANDLED_TYPES
+
     return set(HANDLED_TYPES)
-
-
-def supported_types() -> list[str]:
-    from moto.cloudformation import parsing
-
-    types = {_type_of(c) for c in parsing.get_model_list()}
-    own = {_type_of(c) for c in parsing.get_model_list() if is_extension(c)}
-    return sorted((own | MOTO_TYPES | _declared()) & types)
 
 
 # ---------------------------------------------------------------- create
@@ -277,10 +265,6 @@ def _ec2_tags(instance, old, new, props, account_id, region):
            lambda tags: backend.create_tags([instance.id], tags))
 
 
-def _ids(value: Any) -> list[str]:
-    return list(value or [])
-
-
 # ---------------------------------------------------------------- creators (moto gaps)
 
 
@@ -394,33 +378,6 @@ def _iam(account_id, region):
     return iam_backends[account_id][get_partition(region)]
 
 
-def _del_managed_policy(instance, props, account_id, region):
-    backend = _iam(account_id, region)
-    for role in _ids(props.get("Roles")):
-        backend.detach_role_policy(instance.arn, role)
-    for user in _ids(props.get("Users")):
-        backend.detach_user_policy(instance.arn, user)
-    for group in _ids(props.get("Groups")):
-        backend.detach_group_policy(instance.arn, group)
-    backend.delete_policy(instance.arn)
-
-
-def _del_role(instance, props, account_id, region):
-    backend = _iam(account_id, region)
-    for arn in list(getattr(instance, "managed_policies", {}) or {}):
-        if arn in _ids(props.get("ManagedPolicyArns")):
-            backend.detach_role_policy(arn, instance.name)
-    type(instance).delete_from_cloudformation_json(instance.name, {"Properties": props}, account_id, region)
-
-
-def _del_kms_key(instance, props, account_id, region):
-    """CloudFormation schedules key deletion (7-30 days); it never deletes a key at once."""
-    from moto.kms.models import kms_backends
-
-    window = int(props.get("PendingWindowInDays") or 30)
-    kms_backends[account_id][region].schedule_key_deletion(instance.id, window)
-
-
 def _del_bucket(instance, props, account_id, region):
     """S3 refuses to delete a bucket that holds objects (moto's backend just returns None)."""
     from moto.s3.exceptions import BucketNotEmpty
@@ -442,20 +399,11 @@ DELETERS: dict[str, Callable] = {
     "AWS::EC2::EIP": _del_eip,
     "AWS::EC2::VPCEndpoint": _del_endpoint,
     "AWS::EC2::FlowLog": _del_flow_log,
-    "AWS::IAM::ManagedPolicy": _del_managed_policy,
-    "AWS::IAM::Role": _del_role,
-    "AWS::KMS::Key": _del_kms_key,
 }
 
 
 # ---------------------------------------------------------------- in-place updaters
 # Each takes (instance, old value, new value, all new properties, account, region).
-
-
-def _vpc_attr(attr):
-    def fn(instance, old, new, props, account_id, region):
-        _ec2(account_id, region).modify_vpc_attribute(instance.id, attr, _bool(new, True if attr == "enable_dns_support" else False))
-    return fn
 
 
 def _bool(value, default):
@@ -470,142 +418,14 @@ def _subnet_public_ip(instance, old, new, props, account_id, region):
     _ec2(account_id, region).modify_subnet_attribute(instance.id, "map_public_ip_on_launch", _bool(new, False))
 
 
-def _endpoint_list(field, add_kw, remove_kw):
-    def fn(instance, old, new, props, account_id, region):
-        old_ids, new_ids = set(_ids(old)), set(_ids(new))
-        kwargs = dict(vpc_id=instance.id, policy_doc=None, add_subnets=None, remove_subnets=None,
-                      remove_route_tables=None, add_route_tables=None, add_security_groups=None,
-                      remove_security_groups=None)
-        kwargs[add_kw] = sorted(new_ids - old_ids)
-        kwargs[remove_kw] = sorted(old_ids - new_ids)
-        _ec2(account_id, region).modify_vpc_endpoint(**kwargs)
-    return fn
-
-
-def _endpoint_policy(instance, old, new, props, account_id, region):
-    doc = json.dumps(new) if isinstance(new, dict) else new
-    _ec2(account_id, region).modify_vpc_endpoint(
-        vpc_id=instance.id, policy_doc=doc, add_subnets=None, remove_subnets=None,
-        remove_route_tables=None, add_route_tables=None, add_security_groups=None,
-        remove_security_groups=None,
-    )
-
-
-def _endpoint_private_dns(instance, old, new, props, account_id, region):
-    instance.private_dns_enabled = _bool(new, False)
-
-
 def _kms(account_id, region):
     from moto.kms.models import kms_backends
 
     return kms_backends[account_id][region]
 
 
-def _key_description(instance, old, new, props, account_id, region):
-    _kms(account_id, region).update_key_description(instance.id, new or "")
-
-
-def _key_policy(instance, old, new, props, account_id, region):
-    _kms(account_id, region).put_key_policy(instance.id, json.dumps(new) if isinstance(new, dict) else new)
-
-
-def _key_rotation(instance, old, new, props, account_id, region):
-    backend = _kms(account_id, region)
-    if _bool(new, False):
-        backend.enable_key_rotation(instance.id)
-    else:
-        backend.disable_key_rotation(instance.id)
-
-
-def _key_enabled(instance, old, new, props, account_id, region):
-    backend = _kms(account_id, region)
-    if _bool(new, True):
-        backend.enable_key(instance.id)
-    else:
-        backend.disable_key(instance.id)
-
-
-def _key_tags(instance, old, new, props, account_id, region):
-    backend = _kms(account_id, region)
-    _retag(old, new, lambda keys: backend.untag_resource(instance.arn, keys),
-           lambda tags: backend.tag_resource(instance.arn, tags))
-
-
-def _no_api_effect(instance, old, new, props, account_id, region):
-    """A property that only matters at deletion (read again from the template then)."""
-
-
 def _alias_target(instance, old, new, props, account_id, region):
     _kms(account_id, region).update_alias(target_key_id=new, alias_name=props["AliasName"])
-
-
-def _logs(account_id, region):
-    from moto.logs.models import logs_backends
-
-    return logs_backends[account_id][region]
-
-
-def _log_retention(instance, old, new, props, account_id, region):
-    backend = _logs(account_id, region)
-    if new is None:
-        backend.delete_retention_policy(instance.name)
-    else:
-        backend.put_retention_policy(instance.name, int(new))
-
-
-def _log_kms(instance, old, new, props, account_id, region):
-    instance.kms_key_id = new
-
-
-def _log_tags(instance, old, new, props, account_id, region):
-    backend = _logs(account_id, region)
-    _retag(old, new, lambda keys: backend.untag_log_group(instance.name, keys),
-           lambda tags: backend.tag_log_group(instance.name, tags))
-
-
-def _role_trust(instance, old, new, props, account_id, region):
-    _iam(account_id, region).update_assume_role_policy(instance.name, json.dumps(new) if isinstance(new, dict) else new)
-
-
-def _role_description(instance, old, new, props, account_id, region):
-    _iam(account_id, region).update_role_description(instance.name, new or "")
-
-
-def _role_session(instance, old, new, props, account_id, region):
-    instance.max_session_duration = int(new or 3600)
-
-
-def _role_inline(instance, old, new, props, account_id, region):
-    backend = _iam(account_id, region)
-    old_names = {p["PolicyName"] for p in old or []}
-    new_docs = {p["PolicyName"]: p["PolicyDocument"] for p in new or []}
-    for name in old_names - set(new_docs):
-        backend.delete_role_policy(instance.name, name)
-    for name, doc in new_docs.items():
-        backend.put_role_policy(instance.name, name, json.dumps(doc) if isinstance(doc, dict) else doc)
-
-
-def _role_managed(instance, old, new, props, account_id, region):
-    backend = _iam(account_id, region)
-    old_arns, new_arns = set(_ids(old)), set(_ids(new))
-    for arn in sorted(old_arns - new_arns):
-        backend.detach_role_policy(arn, instance.name)
-    for arn in sorted(new_arns - old_arns):
-        backend.attach_role_policy(arn, instance.name)
-
-
-def _role_boundary(instance, old, new, props, account_id, region):
-    backend = _iam(account_id, region)
-    if new:
-        backend.put_role_permissions_boundary(instance.name, new)
-    else:
-        backend.delete_role_permissions_boundary(instance.name)
-
-
-def _role_tags(instance, old, new, props, account_id, region):
-    backend = _iam(account_id, region)
-    _retag(old, new, lambda keys: backend.untag_role(instance.name, keys),
-           lambda tags: backend.tag_role(instance.name, [{"Key": k, "Value": v} for k, v in tags.items()]))
 
 
 def _inline_policy(instance, old, new, props, account_id, region):
@@ -616,28 +436,6 @@ def _inline_policy(instance, old, new, props, account_id, region):
         json.dumps(doc) if isinstance(doc, dict) else doc,
         props.get("Groups"), props.get("Roles"), props.get("Users"),
     )
-
-
-def _managed_policy_document(instance, old, new, props, account_id, region):
-    backend = _iam(account_id, region)
-    versions = backend.list_policy_versions(instance.arn)
-    if len(versions) >= 5:
-        oldest = next(v for v in versions if not v.is_default)
-        backend.delete_policy_version(instance.arn, oldest.version_id)
-    backend.create_policy_version(instance.arn, json.dumps(new) if isinstance(new, dict) else new, "true")
-
-
-def _managed_policy_attach(kind):
-    def fn(instance, old, new, props, account_id, region):
-        backend = _iam(account_id, region)
-        attach = getattr(backend, f"attach_{kind}_policy")
-        detach = getattr(backend, f"detach_{kind}_policy")
-        old_names, new_names = set(_ids(old)), set(_ids(new))
-        for name in sorted(old_names - new_names):
-            detach(instance.arn, name)
-        for name in sorted(new_names - old_names):
-            attach(instance.arn, name)
-    return fn
 
 
 def _ssm(account_id, region):
@@ -676,80 +474,14 @@ def _s3(account_id, region):
     return s3_backends[account_id][get_partition(region)]
 
 
-def _bucket_tags(instance, old, new, props, account_id, region):
-    _s3(account_id, region).put_bucket_tagging(instance.name, _tag_dict(new))
-
-
-def _bucket_encryption(instance, old, new, props, account_id, region):
-    from moto.s3.cloud_formation import cfn_to_api_encryption
-
-    backend = _s3(account_id, region)
-    if new:
-        backend.put_bucket_encryption(instance.name, cfn_to_api_encryption(new))
-    else:
-        backend.delete_bucket_encryption(instance.name)
-
-
-def _bucket_versioning(instance, old, new, props, account_id, region):
-    status = (new or {}).get("Status", "Suspended")
-    _s3(account_id, region).put_bucket_versioning(instance.name, status)
-
-
-def _bucket_public_access(instance, old, new, props, account_id, region):
-    backend = _s3(account_id, region)
-    if new:
-        backend.put_public_access_block(instance.name, {k: str(_bool(v, False)).lower() for k, v in new.items()})
-    else:
-        backend.delete_public_access_block(instance.name)
-
-
 UPDATERS: dict[str, dict[str, Callable]] = {
-    "AWS::EC2::VPC": {
-        "EnableDnsSupport": _vpc_attr("enable_dns_support"),
-        "EnableDnsHostnames": _vpc_attr("enable_dns_hostnames"),
-    },
     "AWS::EC2::Subnet": {"MapPublicIpOnLaunch": _subnet_public_ip},
-    "AWS::EC2::VPCEndpoint": {
-        "PolicyDocument": _endpoint_policy,
-        "SubnetIds": _endpoint_list("SubnetIds", "add_subnets", "remove_subnets"),
-        "RouteTableIds": _endpoint_list("RouteTableIds", "add_route_tables", "remove_route_tables"),
-        "SecurityGroupIds": _endpoint_list("SecurityGroupIds", "add_security_groups", "remove_security_groups"),
-        "PrivateDnsEnabled": _endpoint_private_dns,
-    },
-    "AWS::KMS::Key": {
-        "Description": _key_description,
-        "KeyPolicy": _key_policy,
-        "EnableKeyRotation": _key_rotation,
-        "Enabled": _key_enabled,
-        "Tags": _key_tags,
-        "PendingWindowInDays": _no_api_effect,
-    },
     "AWS::KMS::Alias": {"TargetKeyId": _alias_target},
-    "AWS::Logs::LogGroup": {
-        "RetentionInDays": _log_retention,
-        "KmsKeyId": _log_kms,
-        "Tags": _log_tags,
-    },
-    "AWS::IAM::Role": {
-        "AssumeRolePolicyDocument": _role_trust,
-        "Description": _role_description,
-        "MaxSessionDuration": _role_session,
-        "Policies": _role_inline,
-        "ManagedPolicyArns": _role_managed,
-        "PermissionsBoundary": _role_boundary,
-        "Tags": _role_tags,
-    },
     "AWS::IAM::Policy": {
         "PolicyDocument": _inline_policy,
         "Roles": _inline_policy,
         "Users": _inline_policy,
         "Groups": _inline_policy,
-    },
-    "AWS::IAM::ManagedPolicy": {
-        "PolicyDocument": _managed_policy_document,
-        "Roles": _managed_policy_attach("role"),
-        "Users": _managed_policy_attach("user"),
-        "Groups": _managed_policy_attach("group"),
     },
     "AWS::SSM::Parameter": {
         "Value": _ssm_put,
@@ -760,12 +492,6 @@ UPDATERS: dict[str, dict[str, Callable]] = {
         "Policies": _ssm_put,
         "Type": _ssm_put,
         "Tags": _ssm_tags,
-    },
-    "AWS::S3::Bucket": {
-        "Tags": _bucket_tags,
-        "BucketEncryption": _bucket_encryption,
-        "VersioningConfiguration": _bucket_versioning,
-        "PublicAccessBlockConfiguration": _bucket_public_access,
     },
 }
 
@@ -876,45 +602,9 @@ def _w_ssm(instance, remove, add, account_id, region):
         backend.add_tags_to_resource("Parameter", instance.name, add)
 
 
-def _w_kms(instance, remove, add, account_id, region):
-    backend = _kms(account_id, region)
-    if remove:
-        backend.untag_resource(instance.id, remove)
-    if add:
-        backend.tag_resource(instance.id, add)
-
-
-def _w_role(instance, remove, add, account_id, region):
-    backend = _iam(account_id, region)
-    if remove:
-        backend.untag_role(instance.name, remove)
-    if add:
-        backend.tag_role(instance.name, [{"Key": k, "Value": v} for k, v in add.items()])
-
-
-def _w_logs(instance, remove, add, account_id, region):
-    backend = _logs(account_id, region)
-    if remove:
-        backend.untag_log_group(instance.name, remove)
-    if add:
-        backend.tag_log_group(instance.name, add)
-
-
-def _w_bucket(instance, remove, add, account_id, region):
-    backend = _s3(account_id, region)
-    current = backend.tagger.get_tag_dict_for_resource(instance.arn)
-    merged = {k: v for k, v in current.items() if k not in remove}
-    merged.update(add)
-    backend.put_bucket_tagging(instance.name, merged)
-
-
 #: how stack-level tags reach a resource of a type whose handler is moto's
 TAG_WRITERS: dict[str, Callable] = {
     "AWS::SSM::Parameter": _w_ssm,
-    "AWS::KMS::Key": _w_kms,
-    "AWS::IAM::Role": _w_role,
-    "AWS::Logs::LogGroup": _w_logs,
-    "AWS::S3::Bucket": _w_bucket,
 }
 
 

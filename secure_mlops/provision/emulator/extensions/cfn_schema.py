@@ -25,13 +25,13 @@ def _manager():
     return PROVIDER_SCHEMA_MANAGER
 
 
-@functools.lru_cache(maxsize=None)
 def _schema(resource_type: str) -> dict | None:
-    from cfnlint.schema._exceptions import ResourceNotFoundError
+    """The registry schema of a type (``_support.schema``), or None if AWS has no such type."""
+    from ._support import schema
 
     try:
-        return _manager().get_resource_schema(SCHEMA_REGION, resource_type).schema
-    except ResourceNotFoundError:
+        return schema(resource_type)
+    except KeyError:
         return None
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._support import PropertyValidationError, checked_properties, file_under, handles, needs_replacement, override
+from ._support import PropertyValidationError, checked_properties, handles, needs_replacement, override
 
 VPC_PROPERTIES = {"CidrBlock", "EnableDnsHostnames", "EnableDnsSupport", "InstanceTenancy", "Tags"}
 ENDPOINT_PROPERTIES = {"PolicyDocument", "PrivateDnsEnabled", "RouteTableIds", "SecurityGroupIds", "ServiceName",
@@ -338,4 +338,3 @@ def install() -> None:
     _install_subnets()
     _install_vpc()
     _install_endpoint()
-    file_under("ec2")

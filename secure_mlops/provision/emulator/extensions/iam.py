@@ -24,7 +24,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from ._support import PropertyValidationError, checked_properties, file_under, handles, needs_replacement, override
+from ._support import PropertyValidationError, checked_properties, handles, needs_replacement, override
 
 ROLE_PROPERTIES = {"AssumeRolePolicyDocument", "Description", "ManagedPolicyArns", "MaxSessionDuration",
                    "Path", "PermissionsBoundary", "Policies", "RoleName", "Tags"}
@@ -298,4 +298,3 @@ def install() -> None:
     handles("AWS::IAM::Role", "AWS::IAM::ManagedPolicy")
     _install_role()
     _install_managed_policy()
-    file_under("iam")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ._support import PropertyValidationError, checked_properties, file_under, handles, override
+from ._support import PropertyValidationError, checked_properties, handles, override
 
 KEY_PROPERTIES = {"BypassPolicyLockoutSafetyCheck", "Description", "EnableKeyRotation", "Enabled", "KeyPolicy",
                   "KeySpec", "KeyUsage", "MultiRegion", "Origin", "PendingWindowInDays", "Tags"}
@@ -141,4 +141,3 @@ def install() -> None:
     handles("AWS::KMS::Key")
     _install()
     _install_managed_keys()
-    file_under("kms")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._support import PropertyValidationError, checked_properties, file_under, handles, override, resource_tags
+from ._support import PropertyValidationError, checked_properties, handles, override, resource_tags
 
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
@@ -158,4 +158,3 @@ def _install() -> None:
 def install() -> None:
     handles("AWS::Logs::LogGroup")
     _install()
-    file_under("logs")

@@ -32,7 +32,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
-from ._support import PropertyValidationError, checked_properties, extend_init, file_under, handles, override, \
+from ._support import PropertyValidationError, checked_properties, extend_init, handles, override, \
     resource_tags
 
 NOTEBOOK_PROPERTIES = {"AcceleratorTypes", "AdditionalCodeRepositories", "DefaultCodeRepository",
@@ -648,4 +648,3 @@ def install() -> None:
     _install_notebooks()
     _install_models()
     _install_jobs()
-    file_under("sagemaker")

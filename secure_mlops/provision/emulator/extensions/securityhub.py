@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from ._support import file_under, override
+from ._support import override
 
 REQUIRED = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "CreatedAt", "UpdatedAt",
             "Title", "Description", "Resources")
@@ -150,4 +150,3 @@ def _install() -> None:
 
 def install() -> None:
     _install()
-    file_under("securityhub")

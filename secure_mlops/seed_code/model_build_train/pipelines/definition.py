@@ -16,7 +16,6 @@ creates or updates the pipeline and starts it with boto3.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 try:  # inside the secure-mlops package
@@ -242,6 +241,3 @@ def build_definition(s: PipelineSettings) -> dict:
         "Steps": [preprocess, train, evaluate, condition],
     }
 
-
-def to_json(s: PipelineSettings) -> str:
-    return json.dumps(build_definition(s), indent=2)
